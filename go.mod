@@ -1,0 +1,3 @@
+module github.com/mamoru-id/mamoru
+
+go 1.26.8

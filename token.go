@@ -1,0 +1,53 @@
+package mamoru
+
+import (
+	"context"
+	"time"
+)
+
+// TokenPurpose says what a one-time token proves.
+type TokenPurpose string
+
+// The token purposes.
+const (
+	PurposeVerifyEmail   TokenPurpose = "verify_email"
+	PurposePasswordReset TokenPurpose = "password_reset"
+)
+
+// Token is a single-use secret sent to the owner: a short code to type and a
+// long random link token, either of which proves receipt. Only keyed hashes
+// of both are stored. A token dies when used, when it expires, after too many
+// wrong codes, or when a newer token of the same purpose replaces it.
+type Token struct {
+	ID        string
+	AccountID string
+	Purpose   TokenPurpose
+	Email     string // the address the token was sent to
+	CodeHash  []byte
+	LinkHash  []byte
+	Attempts  int // wrong codes entered so far
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+}
+
+// TokenStore persists one-time tokens.
+type TokenStore interface {
+	// CreateToken inserts t.
+	CreateToken(ctx context.Context, t *Token) error
+	// ActiveToken returns the newest token of the account and purpose that
+	// is unused and expires after now; ENotFound if none.
+	ActiveToken(ctx context.Context, accountID string, purpose TokenPurpose, now time.Time) (*Token, error)
+	// TokenByLinkHash returns the token whatever its state; ENotFound if none.
+	TokenByLinkHash(ctx context.Context, hash []byte) (*Token, error)
+	// UseToken marks the token used at t if it is still unused, atomically:
+	// of two concurrent calls exactly one succeeds, the other gets EConflict.
+	UseToken(ctx context.Context, id string, at time.Time) error
+	// AddTokenAttempt increments Attempts and returns the new count.
+	AddTokenAttempt(ctx context.Context, id string) (int, error)
+	// RevokeTokens marks every unused token of the account and purpose used
+	// at t (when a new one replaces them, or the flow they serve ends).
+	RevokeTokens(ctx context.Context, accountID string, purpose TokenPurpose, at time.Time) error
+	// DeleteTokensBefore removes tokens that expired before t.
+	DeleteTokensBefore(ctx context.Context, t time.Time) (int, error)
+}
