@@ -138,6 +138,9 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehas
 		return true, a.params != h.params, nil
 
 	case strings.HasPrefix(encoded, "$2a$"), strings.HasPrefix(encoded, "$2b$"), strings.HasPrefix(encoded, "$2y$"):
+		if err := checkBcrypt(encoded); err != nil {
+			return false, false, err
+		}
 		ok, err := h.verifyImported(ctx, pw, func(pw string) (bool, error) { return verifyBcrypt(pw, encoded) })
 		return ok, ok, err
 

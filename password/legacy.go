@@ -19,14 +19,10 @@ import (
 // is how the imported hash was made; the argon2id rehash that follows a
 // successful sign-in uses the whole password.
 func verifyBcrypt(pw, encoded string) (bool, error) {
-	cost, err := bcrypt.Cost([]byte(encoded))
-	if err != nil {
-		return false, malformed("bcrypt: %v", err)
+	if err := checkBcrypt(encoded); err != nil {
+		return false, err
 	}
-	if cost > maxBcryptCost {
-		return false, malformed("bcrypt: cost %d above %d", cost, maxBcryptCost)
-	}
-	err = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw))
+	err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw))
 	switch {
 	case err == nil:
 		return true, nil
@@ -35,6 +31,22 @@ func verifyBcrypt(pw, encoded string) (bool, error) {
 	default:
 		return false, malformed("bcrypt: %v", err)
 	}
+}
+
+// checkBcrypt parses a bcrypt hash and checks its cost is at most
+// maxBcryptCost.
+func checkBcrypt(encoded string) error {
+	cost, err := bcrypt.Cost([]byte(encoded))
+	if err != nil {
+		return malformed("bcrypt: %v", err)
+	}
+	if len(encoded) != 60 {
+		return malformed("bcrypt: length %d, want 60", len(encoded))
+	}
+	if cost > maxBcryptCost {
+		return malformed("bcrypt: cost %d above %d", cost, maxBcryptCost)
+	}
+	return nil
 }
 
 // pbkdf2Hash is a parsed PBKDF2 hash in one of the supported formats.

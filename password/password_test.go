@@ -166,6 +166,23 @@ func TestVerifyArgon2idReference(t *testing.T) {
 	}
 }
 
+func TestRecognize(t *testing.T) {
+	h := newFast(t)
+	enc, _ := h.Hash(context.Background(), "pw")
+	b, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	for _, s := range []string{
+		enc,
+		string(b),
+		"$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+		"$pbkdf2-sha256$1000$yMnKy8zNzs/Q0dLT1NXW1w$FRJYWDuWh/bkNDYXlygbdoQZWksT7C/XRDLmgWtrRZI",
+		"pbkdf2_sha256$1200$DjangoSalt12$R0VjnC+g/jAGZWHvXVBYJOCXOs6WlfK+BcN9UtbAGwE=",
+	} {
+		if err := Recognize(s); err != nil {
+			t.Errorf("Recognize(%q) = %v", s, err)
+		}
+	}
+}
+
 func TestNeedsRehash(t *testing.T) {
 	ctx := context.Background()
 	old := newFast(t)
@@ -294,6 +311,9 @@ func TestVerifyMalformed(t *testing.T) {
 		if ok || rehash || !errors.Is(err, ErrMalformedHash) {
 			t.Errorf("Verify(%q) = %v %v %v, want ErrMalformedHash", enc, ok, rehash, err)
 		}
+		if err2 := Recognize(enc); !errors.Is(err2, ErrMalformedHash) {
+			t.Errorf("Recognize(%q) = %v, want ErrMalformedHash", enc, err2)
+		}
 		if code := mamoru.ErrorCode(err); code != mamoru.EInternal {
 			t.Errorf("Verify(%q) code %q", enc, code)
 		}
@@ -301,6 +321,9 @@ func TestVerifyMalformed(t *testing.T) {
 	for _, enc := range []string{"$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "$1$abc$def", "plaintext", "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA", "pbkdf2_md5$1$a$b"} {
 		if _, _, err := h.Verify(ctx, "pw", enc); !errors.Is(err, ErrUnsupportedHash) {
 			t.Errorf("Verify(%q) = %v, want ErrUnsupportedHash", enc, err)
+		}
+		if err := Recognize(enc); !errors.Is(err, ErrUnsupportedHash) {
+			t.Errorf("Recognize(%q) = %v, want ErrUnsupportedHash", enc, err)
 		}
 	}
 }
