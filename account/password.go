@@ -1,0 +1,183 @@
+package account
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/notify"
+)
+
+// ForgotPassword implements mamoru.AccountService. The work happens after
+// the answer, so the answer takes the same time for every address.
+func (s *Service) ForgotPassword(ctx context.Context, email string, r mamoru.Request) error {
+	email, err := emailaddr.Normalize(email)
+	if err != nil {
+		return err
+	}
+	s.background(ctx, "forgot_password", func(ctx context.Context) error {
+		err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+			a, err := tx.AccountByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			if a.Status == mamoru.StatusRestricted {
+				// A permanent restriction is an operator's decision that a
+				// reset must not undo; say nothing.
+				return nil
+			}
+			t, err := s.issueToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL)
+			if err != nil {
+				return err
+			}
+			return s.mailer.Enqueue(ctx, tx, notify.Mail{
+				AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordReset,
+				Data: map[string]any{
+					"Code":    t.code,
+					"Minutes": int(s.cfg.ResetTTL.Minutes()),
+					"Link":    s.mailer.Link("/password/reset", url.Values{"token": {t.link}}),
+				},
+			})
+		})
+		if mamoru.ErrorCode(err) == mamoru.ENotFound {
+			return nil
+		}
+		if err == nil {
+			s.kick()
+		}
+		return err
+	})
+	return nil
+}
+
+// CheckResetLink implements mamoru.AccountService.
+func (s *Service) CheckResetLink(ctx context.Context, link string) error {
+	return s.store.View(ctx, func(tx mamoru.Tx) error {
+		_, _, err := s.checkLink(ctx, tx, link, mamoru.PurposePasswordReset)
+		return err
+	})
+}
+
+// ResetPassword implements mamoru.AccountService. The new password is
+// checked first (a refused password uses up nothing), then the proof, then
+// the hash is computed and the proof used in one transaction with the
+// password change, the end of every session and the notification.
+func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mamoru.Request) error {
+	pw, err := s.checkNewPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	var tok *mamoru.Token
+	if in.Token != "" {
+		err = s.store.View(ctx, func(tx mamoru.Tx) error {
+			var err error
+			_, tok, err = s.checkLink(ctx, tx, in.Token, mamoru.PurposePasswordReset)
+			return err
+		})
+	} else {
+		var email string
+		if email, err = emailaddr.Normalize(in.Email); err != nil {
+			return invalidCode()
+		}
+		_, tok, err = s.checkCode(ctx, email, in.Code, mamoru.PurposePasswordReset)
+	}
+	if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
+		now := s.clock.Now()
+		if err := use(ctx, tx, tok, now); err != nil {
+			return err
+		}
+		a, err := tx.AccountByID(ctx, tok.AccountID)
+		if err != nil {
+			return err
+		}
+		if a.Email != tok.Email {
+			return invalidCode()
+		}
+		a.PasswordHash = hash
+		a.PasswordChangedAt = now
+		a.UpdatedAt = now
+		if a.EmailVerifiedAt.IsZero() {
+			a.EmailVerifiedAt = now // the reset proved the mailbox
+		}
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		if _, err := tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokePasswordReset, ""); err != nil {
+			return err
+		}
+		if err := tx.RevokeTokens(ctx, a.ID, mamoru.PurposePasswordReset, now); err != nil {
+			return err
+		}
+		return s.mailer.Enqueue(ctx, tx, notify.Mail{
+			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordResetDone,
+			Data: map[string]any{"Time": now, "ForgotLink": s.mailer.Link("/password/forgot", nil)},
+		})
+	})
+	if err == nil {
+		s.kick()
+	}
+	return err
+}
+
+// ChangePassword implements mamoru.AccountService.
+func (s *Service) ChangePassword(ctx context.Context, sess *mamoru.Session, in mamoru.ChangePasswordInput, r mamoru.Request) (*mamoru.Session, string, error) {
+	pw, err := s.checkNewPassword(in.New)
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := s.Account(ctx, sess.AccountID)
+	if err != nil {
+		return nil, "", err
+	}
+	ok, _, err := s.hasher.Verify(ctx, in.Current, a.PasswordHash)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", mamoru.Errorf(mamoru.EPasswordIncorrect, "current password is incorrect")
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil, "", err
+	}
+	var fresh *mamoru.Session
+	var token string
+	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
+		now := s.clock.Now()
+		a, err := tx.AccountByID(ctx, sess.AccountID)
+		if err != nil {
+			return err
+		}
+		a.PasswordHash = hash
+		a.PasswordChangedAt = now
+		a.UpdatedAt = now
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		if in.SignOutOthers {
+			if _, err := tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokePasswordChange, sess.ID); err != nil {
+				return err
+			}
+		}
+		if fresh, token, err = s.sessions.Rotate(ctx, tx, sess, r); err != nil {
+			return err
+		}
+		return s.mailer.Enqueue(ctx, tx, notify.Mail{
+			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordChanged,
+			Data: map[string]any{"Time": now, "ForgotLink": s.mailer.Link("/password/forgot", nil)},
+		})
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.kick()
+	return fresh, token, nil
+}

@@ -1,0 +1,155 @@
+package account
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+)
+
+// issued is a token with the secrets to send to the owner.
+type issued struct {
+	token *mamoru.Token
+	code  string
+	link  string
+}
+
+// issueToken replaces any pending token of the purpose with a new one and
+// returns its code and link secret. Only keyed hashes are stored.
+func (s *Service) issueToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, purpose mamoru.TokenPurpose, ttl time.Duration) (*issued, error) {
+	now := s.clock.Now()
+	if err := tx.RevokeTokens(ctx, a.ID, purpose, now); err != nil {
+		return nil, err
+	}
+	t := &mamoru.Token{
+		ID:        mamoru.NewID(),
+		AccountID: a.ID,
+		Purpose:   purpose,
+		Email:     a.Email,
+		CreatedAt: now,
+		ExpiresAt: now.Add(ttl),
+	}
+	code := newCode()
+	link := mamoru.NewSecret()
+	t.CodeHash = s.codeHash(t, code)
+	t.LinkHash = s.linkHash(link)
+	if err := tx.CreateToken(ctx, t); err != nil {
+		return nil, err
+	}
+	return &issued{token: t, code: code, link: link}, nil
+}
+
+// newCode returns six uniformly random decimal digits.
+func newCode() string {
+	const limit = 4294000000 // largest multiple of 10^6 below 2^32
+	for {
+		n := binary.BigEndian.Uint32(mamoru.RandomBytes(4))
+		if n < limit {
+			return fmt.Sprintf("%06d", n%1000000)
+		}
+	}
+}
+
+// codeHash binds a code to its token, so equal codes of two tokens differ.
+func (s *Service) codeHash(t *mamoru.Token, code string) []byte {
+	m := hmac.New(sha256.New, s.cfg.CodeKey)
+	fmt.Fprintf(m, "code\x00%s\x00%s\x00%s", t.Purpose, t.ID, code)
+	return m.Sum(nil)
+}
+
+func (s *Service) linkHash(link string) []byte {
+	m := hmac.New(sha256.New, s.cfg.CodeKey)
+	fmt.Fprintf(m, "link\x00%s", link)
+	return m.Sum(nil)
+}
+
+// usable reports whether t can still prove something for purpose at now.
+func (s *Service) usable(t *mamoru.Token, purpose mamoru.TokenPurpose, now time.Time) bool {
+	return t.Purpose == purpose && t.UsedAt.IsZero() && now.Before(t.ExpiresAt) && t.Attempts < s.cfg.MaxCodeTries
+}
+
+func invalidCode() error { return mamoru.Errorf(mamoru.EInvalidCode, "invalid or expired code") }
+
+// checkCode checks a typed code against the account's active token of the
+// purpose, counting a wrong try (and killing the token at the limit). It
+// returns the token when the code is right. The count is committed even
+// though the caller gets an error.
+func (s *Service) checkCode(ctx context.Context, email, code string, purpose mamoru.TokenPurpose) (*mamoru.Account, *mamoru.Token, error) {
+	if len(code) == 0 || len(code) > 16 {
+		return nil, nil, invalidCode()
+	}
+	var a *mamoru.Account
+	var tok *mamoru.Token
+	var bad bool
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+		a, tok, bad = nil, nil, false
+		var err error
+		if a, err = tx.AccountByEmail(ctx, email); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if tok, err = tx.ActiveToken(ctx, a.ID, purpose, now); err != nil {
+			return err
+		}
+		if !s.usable(tok, purpose, now) || tok.Email != a.Email {
+			bad = true
+			return nil
+		}
+		if !hmac.Equal(s.codeHash(tok, code), tok.CodeHash) {
+			bad = true
+			n, err := tx.AddTokenAttempt(ctx, tok.ID)
+			if err == nil && n >= s.cfg.MaxCodeTries {
+				err = tx.RevokeTokens(ctx, a.ID, purpose, now)
+			}
+			return err
+		}
+		return nil
+	})
+	if mamoru.ErrorCode(err) == mamoru.ENotFound || bad {
+		return nil, nil, invalidCode()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, tok, nil
+}
+
+// checkLink finds the token of a link secret if it is usable for purpose.
+func (s *Service) checkLink(ctx context.Context, tx mamoru.Tx, link string, purpose mamoru.TokenPurpose) (*mamoru.Account, *mamoru.Token, error) {
+	if len(link) == 0 || len(link) > 128 {
+		return nil, nil, invalidCode()
+	}
+	tok, err := tx.TokenByLinkHash(ctx, s.linkHash(link))
+	if mamoru.ErrorCode(err) == mamoru.ENotFound {
+		return nil, nil, invalidCode()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.usable(tok, purpose, s.clock.Now()) {
+		return nil, nil, invalidCode()
+	}
+	a, err := tx.AccountByID(ctx, tok.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Email != tok.Email {
+		// The address changed since the token was sent.
+		return nil, nil, invalidCode()
+	}
+	return a, tok, nil
+}
+
+// use marks a token used; a token used meanwhile by a concurrent request
+// is reported as an invalid code, so exactly one of them wins.
+func use(ctx context.Context, tx mamoru.Tx, t *mamoru.Token, at time.Time) error {
+	err := tx.UseToken(ctx, t.ID, at)
+	if c := mamoru.ErrorCode(err); c == mamoru.EConflict || c == mamoru.ENotFound {
+		return invalidCode()
+	}
+	return err
+}

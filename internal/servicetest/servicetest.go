@@ -1,0 +1,113 @@
+// Package servicetest wires the real services (account, sign-in, sessions,
+// mailer) over a fresh SQLite database and a fake clock, for the tests of
+// those packages. Only the argon2id cost is lowered, to keep tests fast.
+package servicetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/account"
+	"github.com/mamoru-id/mamoru/breach"
+	"github.com/mamoru-id/mamoru/catalog"
+	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/password"
+	"github.com/mamoru-id/mamoru/session"
+	"github.com/mamoru-id/mamoru/signin"
+	"github.com/mamoru-id/mamoru/sqlite"
+)
+
+// Env is a wired set of services.
+type Env struct {
+	Store    mamoru.Store
+	Clock    *mamoru.FakeClock
+	Hasher   *password.Hasher
+	Mailer   *notify.Mailer
+	Sessions *session.Manager
+	Accounts *account.Service
+	SignIn   *signin.Service
+	Outbox   notify.OutboxReader
+}
+
+// BaseURL is the base URL every link in test messages starts with.
+const BaseURL = "https://id.example.test"
+
+// New returns an Env; everything is closed when the test ends.
+func New(t testing.TB) *Env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mamoru.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := mamoru.NewFakeClock(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC))
+	hasher, err := password.NewHasher(password.Params{MemoryKiB: 64, Time: 1, Threads: 1}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(BaseURL)
+	mailer, err := notify.NewMailer(catalog.MustNew(), base, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sessions := session.NewManager(db, clock, session.DefaultConfig())
+	accounts := account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
+		Common: breach.Common, Clock: clock, Logger: log},
+		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
+	e := &Env{
+		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
+		SignIn: signin.New(db, hasher, sessions, clock, log, signin.Config{}),
+		Outbox: notify.OutboxReader{Store: db},
+	}
+	t.Cleanup(func() {
+		accounts.Close()
+		db.Close()
+	})
+	return e
+}
+
+// Request is a typical client.
+var Request = mamoru.Request{IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", Language: mamoru.English}
+
+// Mail waits for background jobs and returns the messages to `to`, newest
+// first.
+func (e *Env) Mail(t testing.TB, to string) []*mamoru.Message {
+	t.Helper()
+	e.Accounts.Close() // wait for background jobs; the service stays usable
+	ms, err := e.Outbox.ListMessages(context.Background(), mamoru.MessageFilter{To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// SignUp creates a verified account and returns it.
+func (e *Env) SignUp(t testing.TB, email, pw string, lang mamoru.Language) *mamoru.Account {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.Accounts.SignUp(ctx, mamoru.SignUpInput{Email: email, Password: pw, Language: lang}, Request); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := emailaddr.Normalize(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a *mamoru.Account
+	err = e.Store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		a, err = tx.AccountByEmail(ctx, addr)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

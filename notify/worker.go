@@ -1,0 +1,154 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+)
+
+// Sender delivers one message. An error means "not delivered, try again
+// later"; the worker records it and retries with backoff.
+type Sender interface {
+	Send(ctx context.Context, m *mamoru.Message) error
+}
+
+// WorkerConfig tunes the outbox worker.
+type WorkerConfig struct {
+	PollInterval time.Duration // how often to look for due messages (default 1s)
+	Batch        int           // messages claimed at once (default 20)
+	ClaimTTL     time.Duration // how long a claim holds before another worker may retry (default 1m)
+	MaxAttempts  int           // failures before a message is parked (default 10)
+	BaseBackoff  time.Duration // first retry delay (default 5s); doubles each failure
+	MaxBackoff   time.Duration // cap of the delay (default 1h)
+	SendTimeout  time.Duration // per message (default 30s)
+}
+
+func (c *WorkerConfig) defaults() {
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Batch <= 0 {
+		c.Batch = 20
+	}
+	if c.ClaimTTL <= 0 {
+		c.ClaimTTL = time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 10
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = 5 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Hour
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = 30 * time.Second
+	}
+}
+
+// Worker delivers the outbox.
+type Worker struct {
+	store  mamoru.Store
+	sender Sender
+	clock  mamoru.Clock
+	log    *slog.Logger
+	cfg    WorkerConfig
+	kick   chan struct{}
+}
+
+// NewWorker returns a Worker.
+func NewWorker(store mamoru.Store, sender Sender, clock mamoru.Clock, log *slog.Logger, cfg WorkerConfig) *Worker {
+	cfg.defaults()
+	return &Worker{store: store, sender: sender, clock: clock, log: log, cfg: cfg, kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes the worker now rather than at the next poll.
+func (w *Worker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. A batch under way when ctx ends is finished
+// (with its own timeouts), so that graceful shutdown loses no claim.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTicker(w.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := w.RunOnce(context.WithoutCancel(ctx))
+			if err != nil {
+				w.log.Error("outbox: batch failed", "err", err)
+				break
+			}
+			if n < w.cfg.Batch || ctx.Err() != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+	}
+}
+
+// RunOnce claims one batch of due messages, delivers them and records the
+// outcome of each. It returns how many it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	now := w.clock.Now()
+	var batch []*mamoru.Message
+	err := w.store.Update(ctx, func(tx mamoru.Tx) error {
+		var err error
+		batch, err = tx.ClaimMessages(ctx, now, now.Add(w.cfg.ClaimTTL), w.cfg.Batch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range batch {
+		sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+		sendErr := w.sender.Send(sctx, m)
+		cancel()
+		at := w.clock.Now()
+		if sendErr == nil {
+			err = w.store.Update(ctx, func(tx mamoru.Tx) error { return tx.MarkMessageSent(ctx, m.ID, at) })
+			if err == nil {
+				w.log.Info("outbox: delivered", "message", m.ID, "template", m.Template)
+			}
+		} else {
+			attempts := m.Attempts + 1
+			park := attempts >= w.cfg.MaxAttempts
+			next := at.Add(w.Backoff(attempts))
+			err = w.store.Update(ctx, func(tx mamoru.Tx) error {
+				return tx.MarkMessageFailed(ctx, m.ID, at, next, sendErr.Error(), park)
+			})
+			w.log.Warn("outbox: delivery failed", "message", m.ID, "attempt", attempts, "parked", park, "err", sendErr)
+		}
+		if err != nil {
+			return len(batch), err
+		}
+	}
+	return len(batch), nil
+}
+
+// Backoff returns the delay after the given number of failed attempts:
+// exponential from BaseBackoff, capped at MaxBackoff, with "full jitter"
+// in its upper half so that retries of many messages spread out.
+func (w *Worker) Backoff(attempts int) time.Duration {
+	d := w.cfg.BaseBackoff
+	for i := 1; i < attempts && d < w.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	if d > w.cfg.MaxBackoff {
+		d = w.cfg.MaxBackoff
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}

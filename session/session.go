@@ -1,0 +1,174 @@
+// Package session issues, authenticates and ends sessions. It implements
+// mamoru.SessionService and gives the sign-in and account packages the means
+// to issue a session, or rotate one to a fresh ID, inside their own
+// transactions.
+//
+// A session token is 256 random bits handed to the client once; only its
+// SHA-256 is stored. This package knows nothing of cookies or HTTP.
+package session
+
+import (
+	"context"
+	"crypto/subtle"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+)
+
+// Config holds the session timeouts.
+type Config struct {
+	// IdleTimeout ends a session not used for this long (0: never).
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after sign-in, used or not.
+	AbsoluteTimeout time.Duration
+	// TouchInterval is how stale LastSeenAt may get before a request
+	// rewrites it; it bounds the writes an active session causes.
+	TouchInterval time.Duration
+}
+
+// DefaultConfig returns the defaults: NIST SP 800-63B's AAL1 limit of 30
+// days for re-authentication, a day of inactivity, and a minute of
+// last-seen precision.
+func DefaultConfig() Config {
+	return Config{IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 30 * 24 * time.Hour, TouchInterval: time.Minute}
+}
+
+// Manager implements mamoru.SessionService.
+type Manager struct {
+	store mamoru.Store
+	clock mamoru.Clock
+	cfg   Config
+}
+
+var _ mamoru.SessionService = (*Manager)(nil)
+
+// NewManager returns a Manager.
+func NewManager(store mamoru.Store, clock mamoru.Clock, cfg Config) *Manager {
+	if cfg.TouchInterval <= 0 {
+		cfg.TouchInterval = time.Minute
+	}
+	return &Manager{store: store, clock: clock, cfg: cfg}
+}
+
+// Config returns the manager's configuration.
+func (m *Manager) Config() Config { return m.cfg }
+
+// Issue creates a new session for the account inside tx and returns it
+// with its secret token. Every sign-in calls it, so every sign-in gets a
+// fresh ID.
+func (m *Manager) Issue(ctx context.Context, tx mamoru.Tx, accountID string, aal int, r mamoru.Request) (*mamoru.Session, string, error) {
+	now := m.clock.Now()
+	token := mamoru.NewSecret()
+	s := &mamoru.Session{
+		ID:         mamoru.NewID(),
+		TokenHash:  mamoru.HashSecret(token),
+		AccountID:  accountID,
+		CreatedAt:  now,
+		LastSeenAt: now,
+		ExpiresAt:  now.Add(m.cfg.AbsoluteTimeout),
+		IP:         r.IP,
+		UserAgent:  r.UserAgent,
+		AAL:        aal,
+	}
+	if err := tx.CreateSession(ctx, s); err != nil {
+		return nil, "", err
+	}
+	return s, token, nil
+}
+
+// Rotate replaces old with a fresh session (new ID and token, same account
+// and assurance level) inside tx, for privilege changes.
+func (m *Manager) Rotate(ctx context.Context, tx mamoru.Tx, old *mamoru.Session, r mamoru.Request) (*mamoru.Session, string, error) {
+	if err := tx.RevokeSession(ctx, old.ID, m.clock.Now(), mamoru.RevokeRotated); err != nil {
+		return nil, "", err
+	}
+	return m.Issue(ctx, tx, old.AccountID, old.AAL, r)
+}
+
+// Authenticate implements mamoru.SessionService.
+func (m *Manager) Authenticate(ctx context.Context, token string, r mamoru.Request) (*mamoru.Session, *mamoru.Account, error) {
+	if token == "" || len(token) > 128 {
+		return nil, nil, unauthorized()
+	}
+	hash := mamoru.HashSecret(token)
+	now := m.clock.Now()
+	var s *mamoru.Session
+	var a *mamoru.Account
+	err := m.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		if s, err = tx.SessionByTokenHash(ctx, hash); err != nil {
+			return err
+		}
+		a, err = tx.AccountByID(ctx, s.AccountID)
+		return err
+	})
+	if mamoru.ErrorCode(err) == mamoru.ENotFound {
+		return nil, nil, unauthorized()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	// The lookup was by hash; compare again in constant time so that the
+	// decision never rests on a database collation.
+	if subtle.ConstantTimeCompare(s.TokenHash, hash) != 1 || !s.Active(now, m.cfg.IdleTimeout) || a.Status != mamoru.StatusActive {
+		return nil, nil, unauthorized()
+	}
+	if now.Sub(s.LastSeenAt) >= m.cfg.TouchInterval || (r.IP != "" && r.IP != s.IP) {
+		err := m.store.Update(ctx, func(tx mamoru.Tx) error { return tx.TouchSession(ctx, s.ID, now, r.IP) })
+		if err != nil {
+			return nil, nil, err
+		}
+		s.LastSeenAt = now
+		if r.IP != "" {
+			s.IP = r.IP
+		}
+	}
+	return s, a, nil
+}
+
+// ListSessions implements mamoru.SessionService.
+func (m *Manager) ListSessions(ctx context.Context, accountID string) ([]*mamoru.Session, error) {
+	now := m.clock.Now()
+	var out []*mamoru.Session
+	err := m.store.View(ctx, func(tx mamoru.Tx) error {
+		all, err := tx.ListActiveSessions(ctx, accountID, now)
+		for _, s := range all {
+			if s.Active(now, m.cfg.IdleTimeout) {
+				out = append(out, s)
+			}
+		}
+		return err
+	})
+	return out, err
+}
+
+// RevokeSession implements mamoru.SessionService.
+func (m *Manager) RevokeSession(ctx context.Context, accountID, sessionID string) error {
+	return m.store.Update(ctx, func(tx mamoru.Tx) error {
+		s, err := tx.SessionByID(ctx, sessionID)
+		if err != nil {
+			return err
+		}
+		if s.AccountID != accountID || !s.RevokedAt.IsZero() {
+			return mamoru.Errorf(mamoru.ENotFound, "no such session")
+		}
+		return tx.RevokeSession(ctx, sessionID, m.clock.Now(), mamoru.RevokeByOwner)
+	})
+}
+
+// RevokeAll implements mamoru.SessionService.
+func (m *Manager) RevokeAll(ctx context.Context, accountID string) error {
+	return m.store.Update(ctx, func(tx mamoru.Tx) error {
+		_, err := tx.RevokeSessions(ctx, accountID, m.clock.Now(), mamoru.RevokeSignOutAll, "")
+		return err
+	})
+}
+
+// SignOut implements mamoru.SessionService.
+func (m *Manager) SignOut(ctx context.Context, s *mamoru.Session) error {
+	return m.store.Update(ctx, func(tx mamoru.Tx) error {
+		return tx.RevokeSession(ctx, s.ID, m.clock.Now(), mamoru.RevokeSignOut)
+	})
+}
+
+func unauthorized() error { return mamoru.Errorf(mamoru.EUnauthorized, "no valid session") }

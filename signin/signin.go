@@ -1,0 +1,278 @@
+// Package signin runs sign-in flows: one state machine per attempt, bound
+// to a flow ID and to the client that began it (which holds the flow's
+// secret). It implements mamoru.SignInService.
+//
+// A flow moves through steps. Today there is one, the password step:
+//
+//	begin -> password -> done
+//
+// and the password step runs, in order, the pre-checks (cheap, before any
+// hashing: later the attack guard), the password verification (argon2id,
+// or a dummy verification for an unknown address so that every failure
+// takes the same time), and the post-checks (later the breach check and
+// the risk assessment), whose verdict may end the step with another status
+// than signed_in or move the flow to another step. Checks are added with
+// Service.AddPreCheck and Service.AddPostCheck; the flow's steps are named
+// in its Step field, so new steps extend the machine without rewriting it.
+//
+// This package must not know about HTTP or cookies.
+package signin
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/password"
+	"github.com/mamoru-id/mamoru/session"
+)
+
+// Step names.
+const (
+	StepPassword = "password"
+	StepDone     = "done"
+)
+
+// Config tunes sign-in flows.
+type Config struct {
+	FlowTTL time.Duration // how long a flow may take (default 15m)
+}
+
+// Attempt is what the checks see of one password step.
+type Attempt struct {
+	Flow     *mamoru.Flow
+	Email    string          // normalized; "" if the input was not an address
+	Account  *mamoru.Account // nil if unknown
+	Password string          // normalized; only post-checks of a right password see it
+	Request  mamoru.Request
+	Now      time.Time
+}
+
+// Verdict is a check's decision. The zero Verdict lets the attempt go on.
+type Verdict struct {
+	// Status ends the step with this status when not "".
+	Status mamoru.SignInStatus
+	// NextStep moves the flow to another step instead of signing in.
+	NextStep string
+}
+
+// Check is one decision of the password step. An error aborts the
+// attempt with that error.
+type Check func(ctx context.Context, a *Attempt) (Verdict, error)
+
+// Service implements mamoru.SignInService.
+type Service struct {
+	store    mamoru.Store
+	hasher   *password.Hasher
+	sessions *session.Manager
+	clock    mamoru.Clock
+	log      *slog.Logger
+	cfg      Config
+	pre      []Check
+	post     []Check
+}
+
+var _ mamoru.SignInService = (*Service)(nil)
+
+// New returns a Service.
+func New(store mamoru.Store, hasher *password.Hasher, sessions *session.Manager, clock mamoru.Clock, log *slog.Logger, cfg Config) *Service {
+	if cfg.FlowTTL <= 0 {
+		cfg.FlowTTL = 15 * time.Minute
+	}
+	return &Service{store: store, hasher: hasher, sessions: sessions, clock: clock, log: log, cfg: cfg}
+}
+
+// AddPreCheck adds a check that runs before the password is verified.
+// Pre-checks see no Account verdict on the password and must be cheap.
+func (s *Service) AddPreCheck(c Check) { s.pre = append(s.pre, c) }
+
+// AddPostCheck adds a check that runs after a right password.
+func (s *Service) AddPostCheck(c Check) { s.post = append(s.post, c) }
+
+// Begin implements mamoru.SignInService.
+func (s *Service) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignInStart, error) {
+	secret := mamoru.NewSecret()
+	now := s.clock.Now()
+	f := &mamoru.Flow{
+		ID:          mamoru.NewID(),
+		Kind:        mamoru.FlowSignIn,
+		BindingHash: mamoru.HashSecret(secret),
+		Step:        StepPassword,
+		IP:          r.IP,
+		UserAgent:   r.UserAgent,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		ExpiresAt:   now.Add(s.cfg.FlowTTL),
+	}
+	if err := s.store.Update(ctx, func(tx mamoru.Tx) error { return tx.CreateFlow(ctx, f) }); err != nil {
+		return nil, err
+	}
+	return &mamoru.SignInStart{FlowID: f.ID, FlowSecret: secret}, nil
+}
+
+// flowExpired is the one answer for a flow that is unknown, expired, bound
+// to another client or past the step asked for.
+func flowExpired() error {
+	return mamoru.Errorf(mamoru.EFlowExpired, "sign-in flow is unknown, expired or bound to another client")
+}
+
+// load returns the flow if the client holds its secret and it waits for step.
+func (s *Service) load(ctx context.Context, id, secret, step string) (*mamoru.Flow, error) {
+	if id == "" || secret == "" || len(id) > 64 || len(secret) > 128 {
+		return nil, flowExpired()
+	}
+	var f *mamoru.Flow
+	err := s.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		f, err = tx.FlowByID(ctx, id)
+		return err
+	})
+	if mamoru.ErrorCode(err) == mamoru.ENotFound {
+		return nil, flowExpired()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.Kind != mamoru.FlowSignIn || subtle.ConstantTimeCompare(f.BindingHash, mamoru.HashSecret(secret)) != 1 ||
+		!s.clock.Now().Before(f.ExpiresAt) || f.Step != step {
+		return nil, flowExpired()
+	}
+	return f, nil
+}
+
+// SubmitPassword implements mamoru.SignInService.
+func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r mamoru.Request) (*mamoru.SignInResult, error) {
+	res := &mamoru.SignInResult{}
+	var f *mamoru.Flow
+	var err error
+	if in.FlowID == "" {
+		// One-shot sign-in (JSON API): begin the flow in the same call.
+		start, err := s.Begin(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		in.FlowID, in.FlowSecret = start.FlowID, start.FlowSecret
+		res.FlowSecret = start.FlowSecret
+	}
+	if f, err = s.load(ctx, in.FlowID, in.FlowSecret, StepPassword); err != nil {
+		return nil, err
+	}
+	res.FlowID = f.ID
+
+	at := &Attempt{Flow: f, Request: r, Now: s.clock.Now()}
+	if email, err := emailaddr.Normalize(in.Email); err == nil {
+		at.Email = email
+		err := s.store.View(ctx, func(tx mamoru.Tx) error {
+			a, err := tx.AccountByEmail(ctx, email)
+			if err == nil {
+				at.Account = a
+			}
+			if mamoru.ErrorCode(err) == mamoru.ENotFound {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range s.pre {
+		v, err := c(ctx, at)
+		if err != nil {
+			return nil, err
+		}
+		if v.Status != "" {
+			res.Status = v.Status
+			return res, nil
+		}
+	}
+
+	// The hasher normalizes; an imported hash is also tried as typed.
+	ok, rehash := false, false
+	if at.Account == nil {
+		_ = s.hasher.DummyVerify(ctx, in.Password)
+	} else if ok, rehash, err = s.hasher.Verify(ctx, in.Password, at.Account.PasswordHash); err != nil && ctx.Err() == nil {
+		s.log.Error("signin: stored password hash unusable", "account", at.Account.ID, "err", err)
+		ok = false
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !ok || at.Account.Status != mamoru.StatusActive {
+		res.Status = mamoru.InvalidCredentials
+		return res, nil
+	}
+	at.Password = password.Normalize(in.Password)
+	for _, c := range s.post {
+		v, err := c(ctx, at)
+		if err != nil {
+			return nil, err
+		}
+		if v.NextStep != "" || v.Status != "" {
+			return s.advance(ctx, f, at.Account, v, res)
+		}
+	}
+
+	var newHash string
+	if rehash {
+		if newHash, err = s.hasher.Hash(ctx, in.Password); err != nil {
+			return nil, err
+		}
+	}
+	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
+		now := s.clock.Now()
+		g := *f
+		g.AccountID, g.Step, g.UpdatedAt = at.Account.ID, StepDone, now
+		if err := tx.UpdateFlow(ctx, &g); err != nil {
+			return err
+		}
+		a, err := tx.AccountByID(ctx, at.Account.ID)
+		if err != nil {
+			return err
+		}
+		a.LastSignInAt = now
+		if newHash != "" && a.PasswordHash == at.Account.PasswordHash {
+			a.PasswordHash = newHash
+		}
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		res.Account = a
+		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, r)
+		return err
+	})
+	if mamoru.ErrorCode(err) == mamoru.EConflict {
+		// A concurrent step on the same flow won.
+		return nil, flowExpired()
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Status = mamoru.SignedIn
+	return res, nil
+}
+
+// advance records a post-check's verdict on the flow.
+func (s *Service) advance(ctx context.Context, f *mamoru.Flow, a *mamoru.Account, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+		g := *f
+		g.AccountID, g.UpdatedAt = a.ID, s.clock.Now()
+		if v.NextStep != "" {
+			g.Step = v.NextStep
+		} else {
+			g.Step = StepDone
+		}
+		return tx.UpdateFlow(ctx, &g)
+	})
+	if mamoru.ErrorCode(err) == mamoru.EConflict {
+		return nil, flowExpired()
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Status = v.Status
+	return res, nil
+}
