@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/account"
+	"github.com/mamoru-id/mamoru/breach"
+	"github.com/mamoru-id/mamoru/catalog"
+	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/password"
+	"github.com/mamoru-id/mamoru/session"
+	"github.com/mamoru-id/mamoru/signin"
+	"github.com/mamoru-id/mamoru/web"
+)
+
+// cmdServe implements `mamoru serve`.
+func cmdServe(ctx context.Context, env *environment, args []string) error {
+	var c commonFlags
+	fs := newFlagSet("serve", env)
+	c.register(fs)
+	dev := fs.Bool("dev", false, "development mode: keep every message in the dev outbox at /dev/outbox")
+	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1:8080)")
+	migrate := fs.Bool("migrate", false, "apply PostgreSQL migrations at start")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.load(env, func(cfg *Config) {
+		if *dev {
+			cfg.Dev = true
+		}
+		if *listen != "" {
+			cfg.Listen = *listen
+		}
+		if *migrate {
+			cfg.Database.Migrate = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serve(ctx, env, cfg)
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully:
+// in-flight requests finish, the outbox batch under way finishes, and
+// background jobs already answered finish.
+func serve(ctx context.Context, env *environment, cfg Config) error {
+	log := newLogger(cfg.Log, env.stderr)
+	store, err := openStore(ctx, cfg.Database, cfg.Database.Migrate, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	base := cfg.BaseURL
+	if base == "" {
+		base = "http://" + addr
+	}
+	baseURL, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+
+	app, err := build(ctx, cfg, store, baseURL, log)
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           app.handler,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	if app.worker != nil {
+		wg.Go(func() { app.worker.Run(workCtx) })
+	} else {
+		log.Warn("no message sender configured: messages stay in the outbox until one is (run with --dev to see them at /dev/outbox)")
+	}
+	wg.Go(func() { janitor(workCtx, store, log) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("mamoru started", "listen", addr, "base_url", baseURL.String(), "database", cfg.Database.Driver, "dev", cfg.Dev, "version", version)
+	fmt.Fprintf(env.stdout, "mamoru listening on http://%s (base URL %s)\n", addr, baseURL)
+	if cfg.Dev {
+		fmt.Fprintf(env.stdout, "dev outbox: %s\n", strings.TrimSuffix(baseURL.String(), "/")+"/dev/outbox")
+	}
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	app.accounts.Close()
+	stopWork()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	log.Info("stopped")
+	return err
+}
+
+// app is the wired server.
+type app struct {
+	handler  http.Handler
+	worker   *notify.Worker
+	accounts *account.Service
+}
+
+// build wires every component from the configuration.
+func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL, log *slog.Logger) (*app, error) {
+	clock := mamoru.SystemClock{}
+	var codeKey []byte
+	err := store.Update(ctx, func(tx mamoru.Tx) error {
+		var err error
+		codeKey, err = tx.EnsureSecret(ctx, "code-hmac-key", mamoru.RandomBytes(32))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server secret: %w", err)
+	}
+	cat, err := catalog.New()
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := password.NewHasher(password.Params{
+		MemoryKiB: uint32(cfg.Password.Argon2.MemoryKiB),
+		Time:      uint32(cfg.Password.Argon2.Time),
+		Threads:   uint8(cfg.Password.Argon2.Threads),
+	}, cfg.Password.MaxConcurrentHashes)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := notify.NewMailer(cat, baseURL, clock)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{}
+	kick := func() {}
+	if cfg.Dev {
+		a.worker = notify.NewWorker(store, notify.DevSender{}, clock, log, notify.WorkerConfig{
+			PollInterval: cfg.Outbox.PollInterval, MaxAttempts: cfg.Outbox.MaxAttempts,
+		})
+		kick = a.worker.Kick
+	}
+	sessions := session.NewManager(store, clock, session.Config{
+		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
+	})
+	a.accounts = account.New(account.Deps{
+		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
+		Clock: clock, Logger: log, Kick: kick,
+	}, account.Config{
+		Policy:       password.Policy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
+		VerifyTTL:    cfg.Tokens.VerifyTTL,
+		ResetTTL:     cfg.Tokens.ResetTTL,
+		MaxCodeTries: cfg.Tokens.MaxCodeTries,
+		CodeKey:      codeKey,
+	})
+	signins := signin.New(store, hasher, sessions, clock, log, signin.Config{FlowTTL: cfg.SignIn.FlowTTL})
+	deps := web.Deps{
+		Accounts: a.accounts,
+		SignIn:   signins,
+		Sessions: sessions,
+		Catalog:  cat,
+		Logger:   log,
+		Clock:    clock,
+		Ready:    store.Ping,
+		Config: web.Config{
+			BaseURL:      baseURL,
+			Dev:          cfg.Dev,
+			MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+			PasswordMin:  cfg.Password.MinLength,
+			PasswordMax:  cfg.Password.MaxLength,
+			Version:      version,
+		},
+	}
+	if cfg.Dev {
+		deps.Outbox = notify.OutboxReader{Store: store}
+	}
+	h, err := web.NewServer(deps)
+	if err != nil {
+		return nil, err
+	}
+	a.handler = h
+	return a, nil
+}
+
+// janitor deletes what has expired, hourly.
+func janitor(ctx context.Context, store mamoru.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// Keep a week of history of ended sessions and used tokens.
+		before := time.Now().Add(-7 * 24 * time.Hour)
+		err := store.Update(ctx, func(tx mamoru.Tx) error {
+			if _, err := tx.DeleteSessionsBefore(ctx, before); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteFlowsBefore(ctx, before); err != nil {
+				return err
+			}
+			_, err := tx.DeleteTokensBefore(ctx, before)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("janitor failed", "err", err)
+		}
+	}
+}
+
+
