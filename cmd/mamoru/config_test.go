@@ -29,7 +29,7 @@ func TestFileThenEnv(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mamoru.yaml")
 	os.WriteFile(path, []byte("listen: 127.0.0.1:9000\nbase_url: https://id.example.com\npassword:\n  argon2:\n    memory_kib: 65536\nsessions:\n  idle_timeout: 2h\n"), 0o600)
 	cfg, err := LoadConfig(path, env(map[string]string{
-		"MAMORU_PASSWORD_ARGON2_TIME": "3",
+		"MAMORU_PASSWORD_ARGON2_TIME":  "3",
 		"MAMORU_SESSIONS_IDLE_TIMEOUT": "90m",
 		"MAMORU_DEV":                   "true",
 	}))

@@ -237,5 +237,3 @@ func janitor(ctx context.Context, store mamoru.Store, log *slog.Logger) {
 		}
 	}
 }
-
-
