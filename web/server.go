@@ -1,0 +1,127 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/catalog"
+)
+
+// Deps are the services and settings the web server works with.
+type Deps struct {
+	Accounts mamoru.AccountService
+	SignIn   mamoru.SignInService
+	Sessions mamoru.SessionService
+	// Outbox is set only in dev mode; without it the dev outbox routes
+	// are not registered at all.
+	Outbox  mamoru.OutboxService
+	Catalog *catalog.Catalog
+	Logger  *slog.Logger                    // slog.Default() when nil
+	Clock   mamoru.Clock                    // mamoru.SystemClock when nil
+	Ready   func(ctx context.Context) error // for /readyz (database ping); nil means always ready
+	Config  Config
+}
+
+// Config holds the settings of the web server.
+type Config struct {
+	// BaseURL is the public base URL of the server, the only source of
+	// absolute links (the OpenAPI servers entry, the trusted origin of the
+	// cross-origin check). Required.
+	BaseURL *url.URL
+	// Dev turns on development conveniences; it does not weaken cookies.
+	Dev bool
+	// MaxBodyBytes limits request bodies (JSON and forms); 64 KiB when 0.
+	MaxBodyBytes int64
+	// PasswordMin and PasswordMax are the length limits the account
+	// service enforces, for the texts of password errors.
+	PasswordMin, PasswordMax int
+	// Version is the server version, shown in the OpenAPI document.
+	Version string
+}
+
+// DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Server is the HTTP handler of mamoru. Create it with NewServer.
+type Server struct {
+	accounts mamoru.AccountService
+	signIn   mamoru.SignInService
+	sessions mamoru.SessionService
+	outbox   mamoru.OutboxService
+	cat      *catalog.Catalog
+	log      *slog.Logger
+	clock    mamoru.Clock
+	ready    func(ctx context.Context) error
+	cfg      Config
+
+	mux     *http.ServeMux
+	pages   map[string]*template.Template
+	openapi []byte
+	handler http.Handler
+}
+
+// NewServer checks d and returns the server with every route registered.
+func NewServer(d Deps) (*Server, error) {
+	switch {
+	case d.Accounts == nil, d.SignIn == nil, d.Sessions == nil:
+		return nil, errors.New("web: Accounts, SignIn and Sessions are required")
+	case d.Catalog == nil:
+		return nil, errors.New("web: Catalog is required")
+	case d.Config.BaseURL == nil || d.Config.BaseURL.Scheme == "" || d.Config.BaseURL.Host == "":
+		return nil, errors.New("web: Config.BaseURL must be an absolute URL")
+	}
+	s := &Server{
+		accounts: d.Accounts,
+		signIn:   d.SignIn,
+		sessions: d.Sessions,
+		outbox:   d.Outbox,
+		cat:      d.Catalog,
+		log:      d.Logger,
+		clock:    d.Clock,
+		ready:    d.Ready,
+		cfg:      d.Config,
+		mux:      http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.clock == nil {
+		s.clock = mamoru.SystemClock{}
+	}
+	if s.cfg.MaxBodyBytes <= 0 {
+		s.cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	if s.openapi, err = openAPIDocument(s.cfg); err != nil {
+		return nil, err
+	}
+	for _, rt := range Routes() {
+		if rt.Dev && s.outbox == nil {
+			continue
+		}
+		s.mux.Handle(rt.Pattern(), s.wrap(rt))
+	}
+
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(s.cfg.BaseURL.Scheme + "://" + s.cfg.BaseURL.Host); err != nil {
+		return nil, err
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, mamoru.Errorf(mamoru.EForbidden, "cross-origin request refused"))
+	}))
+	s.handler = s.outer(cop.Handler(http.HandlerFunc(s.dispatch)))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
