@@ -112,6 +112,8 @@ type fakeSignIn struct {
 	flows  int
 }
 
+const chromeWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
 const (
 	goodEmail    = "user@example.com"
 	goodPassword = "correct horse battery"
@@ -175,7 +177,7 @@ func newFakeSessions() *fakeSessions {
 	f := &fakeSessions{byToken: map[string]*mamoru.Session{}, accounts: map[string]*mamoru.Account{}}
 	f.add2(goodToken, userSession(), userAccount())
 	f.others = []*mamoru.Session{{ID: "sess-2", AccountID: "acct-1", CreatedAt: testNow.Add(-48 * time.Hour),
-		LastSeenAt: testNow.Add(-time.Hour), ExpiresAt: testNow.Add(time.Hour), IP: "198.51.100.7", UserAgent: "curl/8"}}
+		LastSeenAt: testNow.Add(-time.Hour), ExpiresAt: testNow.Add(time.Hour), IP: "198.51.100.7", UserAgent: chromeWindows}}
 	return f
 }
 
