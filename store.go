@@ -16,6 +16,19 @@ type Tx interface {
 
 // Store is a database. Every read and write happens in a transaction, so a
 // change and the message it causes are committed together or not at all.
+//
+// Rules every implementation follows (storetest enforces them):
+//   - fn must not call the Store again (on SQLite, with one writer
+//     connection, Update inside Update deadlocks) and, since it may be
+//     retried, must change nothing outside tx;
+//   - write methods called inside View fail;
+//   - "newest/oldest first" breaks ties of equal times by insertion order;
+//   - methods that name a row by ID return ENotFound for an unknown one, and
+//     Create/Enqueue methods return EConflict for a duplicate ID, leaving the
+//     transaction usable;
+//   - a zero time.Time is stored as NULL ("never"), so methods that record
+//     when something happened refuse a zero time;
+//   - sessions, flows and tokens must belong to an existing account.
 type Store interface {
 	// Update runs fn in a read-write transaction, committed if fn returns
 	// nil and rolled back otherwise. fn may be retried on serialization
