@@ -94,9 +94,19 @@ func (s *Service) AddPostCheck(c Check) { s.post = append(s.post, c) }
 
 // Begin implements mamoru.SignInService.
 func (s *Service) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignInStart, error) {
+	f, secret := s.newFlow(r)
+	if err := s.store.Update(ctx, func(tx mamoru.Tx) error { return tx.CreateFlow(ctx, f) }); err != nil {
+		return nil, err
+	}
+	return &mamoru.SignInStart{FlowID: f.ID, FlowSecret: secret}, nil
+}
+
+// newFlow returns a flow waiting for the password, not yet stored, and the
+// secret that binds it.
+func (s *Service) newFlow(r mamoru.Request) (*mamoru.Flow, string) {
 	secret := mamoru.NewSecret()
 	now := s.clock.Now()
-	f := &mamoru.Flow{
+	return &mamoru.Flow{
 		ID:          mamoru.NewID(),
 		Kind:        mamoru.FlowSignIn,
 		BindingHash: mamoru.HashSecret(secret),
@@ -106,11 +116,16 @@ func (s *Service) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignInSt
 		CreatedAt:   now,
 		UpdatedAt:   now,
 		ExpiresAt:   now.Add(s.cfg.FlowTTL),
+	}, secret
+}
+
+// save writes the flow's new state: a one-shot flow, never stored so far,
+// is created; a stored one is updated if nobody else moved it meanwhile.
+func save(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow, stored bool) error {
+	if stored {
+		return tx.UpdateFlow(ctx, f)
 	}
-	if err := s.store.Update(ctx, func(tx mamoru.Tx) error { return tx.CreateFlow(ctx, f) }); err != nil {
-		return nil, err
-	}
-	return &mamoru.SignInStart{FlowID: f.ID, FlowSecret: secret}, nil
+	return tx.CreateFlow(ctx, f)
 }
 
 // flowExpired is the one answer for a flow that is unknown, expired, bound
@@ -148,17 +163,18 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 	res := &mamoru.SignInResult{}
 	var f *mamoru.Flow
 	var err error
-	if in.FlowID == "" {
-		// One-shot sign-in (JSON API): begin the flow in the same call.
-		start, err := s.Begin(ctx, r)
-		if err != nil {
+	// A one-shot sign-in (JSON API) begins its flow in the same call and
+	// keeps it in memory: it is stored only when the attempt ends in a
+	// result worth keeping (signed in, or waiting for another step). A
+	// failed one-shot attempt writes nothing, so a credential-stuffing run
+	// cannot fill the database with flows.
+	stored := in.FlowID != ""
+	if stored {
+		if f, err = s.load(ctx, in.FlowID, in.FlowSecret, StepPassword); err != nil {
 			return nil, err
 		}
-		in.FlowID, in.FlowSecret = start.FlowID, start.FlowSecret
-		res.FlowSecret = start.FlowSecret
-	}
-	if f, err = s.load(ctx, in.FlowID, in.FlowSecret, StepPassword); err != nil {
-		return nil, err
+	} else {
+		f, res.FlowSecret = s.newFlow(r)
 	}
 	res.FlowID = f.ID
 
@@ -212,7 +228,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return nil, err
 		}
 		if v.NextStep != "" || v.Status != "" {
-			return s.advance(ctx, f, at.Account, v, res)
+			return s.advance(ctx, f, stored, at.Account, v, res)
 		}
 	}
 
@@ -226,7 +242,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		now := s.clock.Now()
 		g := *f
 		g.AccountID, g.Step, g.UpdatedAt = at.Account.ID, StepDone, now
-		if err := tx.UpdateFlow(ctx, &g); err != nil {
+		if err := save(ctx, tx, &g, stored); err != nil {
 			return err
 		}
 		a, err := tx.AccountByID(ctx, at.Account.ID)
@@ -256,7 +272,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 }
 
 // advance records a post-check's verdict on the flow.
-func (s *Service) advance(ctx context.Context, f *mamoru.Flow, a *mamoru.Account, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
+func (s *Service) advance(ctx context.Context, f *mamoru.Flow, stored bool, a *mamoru.Account, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
 	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
 		g := *f
 		g.AccountID, g.UpdatedAt = a.ID, s.clock.Now()
@@ -265,7 +281,7 @@ func (s *Service) advance(ctx context.Context, f *mamoru.Flow, a *mamoru.Account
 		} else {
 			g.Step = StepDone
 		}
-		return tx.UpdateFlow(ctx, &g)
+		return save(ctx, tx, &g, stored)
 	})
 	if mamoru.ErrorCode(err) == mamoru.EConflict {
 		return nil, flowExpired()

@@ -228,3 +228,27 @@ func TestChecks(t *testing.T) {
 		t.Fatalf("flow %+v", f)
 	}
 }
+
+// TestFailedOneShotWritesNothing: a failed JSON sign-in stores no flow, so
+// an attack cannot grow the database; a successful one stores its flow.
+func TestFailedOneShotWritesNothing(t *testing.T) {
+	e := servicetest.New(t)
+	a := e.SignUp(t, "quiet@example.com", pw, mamoru.English)
+	r, err := e.SignIn.SubmitPassword(ctx, mamoru.PasswordStep{Email: a.Email, Password: "wrong-password"}, req)
+	if err != nil || r.Status != mamoru.InvalidCredentials {
+		t.Fatal(r, err)
+	}
+	err = e.Store.View(ctx, func(tx mamoru.Tx) error { _, err := tx.FlowByID(ctx, r.FlowID); return err })
+	if mamoru.ErrorCode(err) != mamoru.ENotFound {
+		t.Fatalf("a failed one-shot sign-in stored its flow: %v", err)
+	}
+	r, err = e.SignIn.SubmitPassword(ctx, mamoru.PasswordStep{Email: a.Email, Password: pw}, req)
+	if err != nil || r.Status != mamoru.SignedIn {
+		t.Fatal(r, err)
+	}
+	var f *mamoru.Flow
+	err = e.Store.View(ctx, func(tx mamoru.Tx) error { f, err = tx.FlowByID(ctx, r.FlowID); return err })
+	if err != nil || f.Step != signin.StepDone || f.AccountID != a.ID {
+		t.Fatalf("flow of a successful sign-in: %+v %v", f, err)
+	}
+}
