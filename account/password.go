@@ -9,46 +9,27 @@ import (
 	"github.com/mamoru-id/mamoru/notify"
 )
 
-// ForgotPassword implements mamoru.AccountService. The work happens after
-// the answer, so the answer takes the same time for every address.
+// ForgotPassword implements mamoru.AccountService.
 func (s *Service) ForgotPassword(ctx context.Context, email string, r mamoru.Request) error {
-	email, err := emailaddr.Normalize(email)
-	if err != nil {
-		return err
-	}
-	s.background(ctx, "forgot_password", func(ctx context.Context) error {
-		err := s.store.Update(ctx, func(tx mamoru.Tx) error {
-			a, err := tx.AccountByEmail(ctx, email)
-			if err != nil {
-				return err
-			}
-			if a.Status == mamoru.StatusRestricted {
-				// A permanent restriction is an operator's decision that a
-				// reset must not undo; say nothing.
-				return nil
-			}
-			t, err := s.issueToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL)
-			if err != nil {
-				return err
-			}
-			return s.mailer.Enqueue(ctx, tx, notify.Mail{
-				AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordReset,
-				Data: map[string]any{
-					"Code":    t.code,
-					"Minutes": int(s.cfg.ResetTTL.Minutes()),
-					"Link":    s.mailer.Link("/password/reset", url.Values{"token": {t.link}}),
-				},
-			})
-		})
-		if mamoru.ErrorCode(err) == mamoru.ENotFound {
+	return s.forAddress(ctx, "forgot_password", email, func(ctx context.Context, tx mamoru.Tx, a *mamoru.Account) error {
+		if a.Status == mamoru.StatusRestricted {
+			// A permanent restriction is an operator's decision that a
+			// reset must not undo; say nothing.
 			return nil
 		}
-		if err == nil {
-			s.kick()
+		t, err := s.issueToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL)
+		if err != nil {
+			return err
 		}
-		return err
+		return s.mailer.Enqueue(ctx, tx, notify.Mail{
+			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordReset,
+			Data: map[string]any{
+				"Code":    t.code,
+				"Minutes": int(s.cfg.ResetTTL.Minutes()),
+				"Link":    s.mailer.Link("/password/reset", url.Values{"token": {t.link}}),
+			},
+		})
 	})
-	return nil
 }
 
 // CheckResetLink implements mamoru.AccountService.

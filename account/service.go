@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/emailaddr"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
@@ -115,6 +116,34 @@ func (s *Service) background(ctx context.Context, name string, fn func(ctx conte
 	default:
 		run()
 	}
+}
+
+// forAddress answers a request about an email address the same way
+// whether or not it has an account: it validates the address, then, after
+// the answer (see background), runs fn in one transaction with the account,
+// if there is one, and wakes the outbox worker.
+func (s *Service) forAddress(ctx context.Context, job, email string, fn func(ctx context.Context, tx mamoru.Tx, a *mamoru.Account) error) error {
+	email, err := emailaddr.Normalize(email)
+	if err != nil {
+		return err
+	}
+	s.background(ctx, job, func(ctx context.Context) error {
+		err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+			a, err := tx.AccountByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			return fn(ctx, tx, a)
+		})
+		if mamoru.ErrorCode(err) == mamoru.ENotFound {
+			return nil
+		}
+		if err == nil {
+			s.kick()
+		}
+		return err
+	})
+	return nil
 }
 
 // Account implements mamoru.AccountService.

@@ -90,30 +90,12 @@ func (s *Service) sendVerification(ctx context.Context, tx mamoru.Tx, a *mamoru.
 
 // ResendVerification implements mamoru.AccountService.
 func (s *Service) ResendVerification(ctx context.Context, email string, r mamoru.Request) error {
-	email, err := emailaddr.Normalize(email)
-	if err != nil {
-		return err
-	}
-	s.background(ctx, "resend_verification", func(ctx context.Context) error {
-		err := s.store.Update(ctx, func(tx mamoru.Tx) error {
-			a, err := tx.AccountByEmail(ctx, email)
-			if err != nil {
-				return err
-			}
-			if a.EmailVerified() {
-				return nil
-			}
-			return s.sendVerification(ctx, tx, a)
-		})
-		if mamoru.ErrorCode(err) == mamoru.ENotFound {
+	return s.forAddress(ctx, "resend_verification", email, func(ctx context.Context, tx mamoru.Tx, a *mamoru.Account) error {
+		if a.EmailVerified() {
 			return nil
 		}
-		if err == nil {
-			s.kick()
-		}
-		return err
+		return s.sendVerification(ctx, tx, a)
 	})
-	return nil
 }
 
 // VerifyEmail implements mamoru.AccountService.
