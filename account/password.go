@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/emailaddr"
@@ -17,18 +16,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, r mamoru.Req
 			// reset must not undo; say nothing.
 			return nil
 		}
-		t, err := s.issueToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL)
-		if err != nil {
-			return err
-		}
-		return s.mailer.Enqueue(ctx, tx, notify.Mail{
-			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordReset,
-			Data: map[string]any{
-				"Code":    t.code,
-				"Minutes": int(s.cfg.ResetTTL.Minutes()),
-				"Link":    s.mailer.Link("/password/reset", url.Values{"token": {t.link}}),
-			},
-		})
+		return s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL, notify.TemplatePasswordReset, "/password/reset")
 	})
 }
 
@@ -45,11 +33,12 @@ func (s *Service) CheckResetLink(ctx context.Context, link string) error {
 // the hash is computed and the proof used in one transaction with the
 // password change, the end of every session and the notification.
 func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mamoru.Request) error {
-	pw, err := s.checkNewPassword(in.Password)
-	if err != nil {
+	pw := in.Password
+	if err := s.checkNewPassword(pw); err != nil {
 		return err
 	}
 	var tok *mamoru.Token
+	var err error
 	if in.Token != "" {
 		err = s.store.View(ctx, func(tx mamoru.Tx) error {
 			var err error
@@ -110,8 +99,8 @@ func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mam
 
 // ChangePassword implements mamoru.AccountService.
 func (s *Service) ChangePassword(ctx context.Context, sess *mamoru.Session, in mamoru.ChangePasswordInput, r mamoru.Request) (*mamoru.Session, string, error) {
-	pw, err := s.checkNewPassword(in.New)
-	if err != nil {
+	pw := in.New
+	if err := s.checkNewPassword(pw); err != nil {
 		return nil, "", err
 	}
 	a, err := s.Account(ctx, sess.AccountID)

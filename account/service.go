@@ -157,11 +157,8 @@ func (s *Service) Account(ctx context.Context, id string) (*mamoru.Account, erro
 	return a, err
 }
 
-// checkNewPassword normalizes pw and applies the password policy.
-func (s *Service) checkNewPassword(pw string) (string, error) {
-	pw = password.Normalize(pw)
-	if err := s.cfg.Policy.Check(pw, s.common); err != nil {
-		return "", err
-	}
-	return pw, nil
+// checkNewPassword applies the password policy. Policy.Check and
+// Hasher.Hash both normalize, so the password is passed on as typed.
+func (s *Service) checkNewPassword(pw string) error {
+	return s.cfg.Policy.Check(pw, s.common)
 }

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/emailaddr"
@@ -29,8 +28,8 @@ func (s *Service) SignUp(ctx context.Context, in mamoru.SignUpInput, r mamoru.Re
 	if !ok {
 		return mamoru.Errorf(mamoru.EInvalidLanguage, "language must be ja or en")
 	}
-	pw, err := s.checkNewPassword(in.Password)
-	if err != nil {
+	pw := in.Password
+	if err := s.checkNewPassword(pw); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, pw)
@@ -74,18 +73,7 @@ func (s *Service) SignUp(ctx context.Context, in mamoru.SignUpInput, r mamoru.Re
 }
 
 func (s *Service) sendVerification(ctx context.Context, tx mamoru.Tx, a *mamoru.Account) error {
-	t, err := s.issueToken(ctx, tx, a, mamoru.PurposeVerifyEmail, s.cfg.VerifyTTL)
-	if err != nil {
-		return err
-	}
-	return s.mailer.Enqueue(ctx, tx, notify.Mail{
-		AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplateVerifyEmail,
-		Data: map[string]any{
-			"Code":    t.code,
-			"Minutes": int(s.cfg.VerifyTTL.Minutes()),
-			"Link":    s.mailer.Link("/verify/link", url.Values{"token": {t.link}}),
-		},
-	})
+	return s.sendToken(ctx, tx, a, mamoru.PurposeVerifyEmail, s.cfg.VerifyTTL, notify.TemplateVerifyEmail, "/verify/link")
 }
 
 // ResendVerification implements mamoru.AccountService.

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/notify"
 )
 
 // issued is a token with the secrets to send to the owner.
@@ -41,6 +43,23 @@ func (s *Service) issueToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Accoun
 		return nil, err
 	}
 	return &issued{token: t, code: code, link: link}, nil
+}
+
+// sendToken issues a token of the purpose and mails its code and its link
+// (path?token=…) to the account, in the account's language.
+func (s *Service) sendToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, purpose mamoru.TokenPurpose, ttl time.Duration, template, path string) error {
+	t, err := s.issueToken(ctx, tx, a, purpose, ttl)
+	if err != nil {
+		return err
+	}
+	return s.mailer.Enqueue(ctx, tx, notify.Mail{
+		AccountID: a.ID, To: a.Email, Language: a.Language, Template: template,
+		Data: map[string]any{
+			"Code":    t.code,
+			"Minutes": int(ttl.Minutes()),
+			"Link":    s.mailer.Link(path, url.Values{"token": {t.link}}),
+		},
+	})
 }
 
 // newCode returns six uniformly random decimal digits.
