@@ -59,22 +59,26 @@ type Mailer struct {
 	cat     *catalog.Catalog
 	baseURL *url.URL
 	clock   mamoru.Clock
-	text    *texttemplate.Template
-	html    *htmltemplate.Template
+	text    map[mamoru.Language]*texttemplate.Template
+	html    map[mamoru.Language]*htmltemplate.Template
 }
 
-// NewMailer parses the templates. baseURL is the public URL of the server:
-// every link in a message is built on it.
+// NewMailer parses the templates once per language. baseURL is the public
+// URL of the server: every link in a message is built on it.
 func NewMailer(cat *catalog.Catalog, baseURL *url.URL, clock mamoru.Clock) (*Mailer, error) {
-	m := &Mailer{cat: cat, baseURL: baseURL, clock: clock}
-	// The "t" function is replaced per language at render time.
-	funcs := map[string]any{"t": func(id string, kv ...any) string { return id }, "dict": dict}
-	var err error
-	if m.text, err = texttemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.txt.tmpl"); err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	if m.html, err = htmltemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html.tmpl"); err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
+	m := &Mailer{cat: cat, baseURL: baseURL, clock: clock,
+		text: map[mamoru.Language]*texttemplate.Template{}, html: map[mamoru.Language]*htmltemplate.Template{}}
+	for _, lang := range mamoru.Languages {
+		// {{t "id" $}} looks the text up in this language, filled with the
+		// message's data.
+		funcs := map[string]any{"t": func(id string, data map[string]any) string { return cat.T(lang, id, data) }, "dict": dict}
+		var err error
+		if m.text[lang], err = texttemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.txt.tmpl"); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		if m.html[lang], err = htmltemplate.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html.tmpl"); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
 	}
 	return m, nil
 }
@@ -91,8 +95,8 @@ func (m *Mailer) Link(path string, query url.Values) string {
 
 // Render renders a mail into a message, without enqueuing it.
 func (m *Mailer) Render(mail Mail) (*mamoru.Message, error) {
-	lang := mail.Language
-	if _, ok := mamoru.ParseLanguage(string(lang)); !ok {
+	lang, ok := mamoru.ParseLanguage(string(mail.Language))
+	if !ok {
 		lang = mamoru.English
 	}
 	data := map[string]any{"Email": mail.To, "BaseURL": m.baseURL.String()}
@@ -102,29 +106,11 @@ func (m *Mailer) Render(mail Mail) (*mamoru.Message, error) {
 	if t, ok := data["Time"].(time.Time); ok {
 		data["Time"] = FormatTime(lang, t)
 	}
-	t := func(id string, kv ...any) string {
-		d := map[string]any{}
-		for k, v := range data {
-			d[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			d[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m.cat.T(lang, id, d)
-	}
 	var text, html bytes.Buffer
-	tt, err := m.text.Clone()
-	if err != nil {
-		return nil, err
-	}
-	if err := tt.Funcs(map[string]any{"t": t}).ExecuteTemplate(&text, mail.Template+".txt.tmpl", data); err != nil {
+	if err := m.text[lang].ExecuteTemplate(&text, mail.Template+".txt.tmpl", data); err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w", mail.Template, err)
 	}
-	ht, err := m.html.Clone()
-	if err != nil {
-		return nil, err
-	}
-	if err := ht.Funcs(map[string]any{"t": t}).ExecuteTemplate(&html, mail.Template+".html.tmpl", data); err != nil {
+	if err := m.html[lang].ExecuteTemplate(&html, mail.Template+".html.tmpl", data); err != nil {
 		return nil, fmt.Errorf("notify: render %s: %w", mail.Template, err)
 	}
 	now := m.clock.Now()
@@ -135,7 +121,7 @@ func (m *Mailer) Render(mail Mail) (*mamoru.Message, error) {
 		To:            mail.To,
 		Template:      mail.Template,
 		Language:      lang,
-		Subject:       t("mail." + mail.Template + ".subject"),
+		Subject:       m.cat.T(lang, "mail."+mail.Template+".subject", data),
 		Text:          text.String(),
 		HTML:          html.String(),
 		CreatedAt:     now,
