@@ -50,9 +50,6 @@ func NewManager(store mamoru.Store, clock mamoru.Clock, cfg Config) *Manager {
 	return &Manager{store: store, clock: clock, cfg: cfg}
 }
 
-// Config returns the manager's configuration.
-func (m *Manager) Config() Config { return m.cfg }
-
 // Issue creates a new session for the account inside tx and returns it
 // with its secret token. Every sign-in calls it, so every sign-in gets a
 // fresh ID.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mamoru-id/mamoru/password"
+	"github.com/mamoru-id/mamoru/session"
 	"gopkg.in/yaml.v3"
 )
 
@@ -99,19 +101,41 @@ type OutboxConfig struct {
 }
 
 // DefaultConfig returns the configuration of `mamoru serve` with no file.
+// Where a package has defaults of its own, they are taken from it.
 func DefaultConfig() Config {
+	argon := password.DefaultParams()
+	sessions := session.DefaultConfig()
 	return Config{
 		Listen:   "127.0.0.1:8080",
 		Log:      LogConfig{Level: "info", Format: "json"},
 		Database: DatabaseConfig{Driver: "sqlite", Path: "mamoru.db"},
 		HTTP: HTTPConfig{MaxBodyBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, ShutdownTimeout: 20 * time.Second},
-		Password: PasswordConfig{MinLength: 8, MaxLength: 128, Argon2: Argon2Config{MemoryKiB: 19456, Time: 2, Threads: 1}},
-		Sessions: SessionsConfig{IdleTimeout: 24 * time.Hour, AbsoluteTimeout: 30 * 24 * time.Hour},
+		Password: PasswordConfig{MinLength: password.DefaultMinLength, MaxLength: password.DefaultMaxLength,
+			Argon2: Argon2Config{MemoryKiB: int(argon.MemoryKiB), Time: int(argon.Time), Threads: int(argon.Threads)}},
+		Sessions: SessionsConfig{IdleTimeout: sessions.IdleTimeout, AbsoluteTimeout: sessions.AbsoluteTimeout},
 		SignIn:   SignInConfig{FlowTTL: 15 * time.Minute},
 		Tokens:   TokensConfig{VerifyTTL: time.Hour, ResetTTL: 15 * time.Minute, MaxCodeTries: 5},
 		Outbox:   OutboxConfig{PollInterval: time.Second, MaxAttempts: 10},
 	}
+}
+
+// policy is the password policy of the configuration.
+func (p PasswordConfig) policy() password.Policy {
+	return password.Policy{MinLength: p.MinLength, MaxLength: p.MaxLength}
+}
+
+// hasher returns an argon2id hasher with the configured cost, computing at
+// most maxConcurrent hashes at once (0: the configured limit).
+func (p PasswordConfig) hasher(maxConcurrent int) (*password.Hasher, error) {
+	if maxConcurrent == 0 {
+		maxConcurrent = p.MaxConcurrentHashes
+	}
+	return password.NewHasher(password.Params{
+		MemoryKiB: uint32(p.Argon2.MemoryKiB),
+		Time:      uint32(p.Argon2.Time),
+		Threads:   uint8(p.Argon2.Threads),
+	}, maxConcurrent)
 }
 
 // LoadConfig builds the configuration from the defaults, the YAML file at
@@ -291,7 +315,7 @@ func (c *Config) Validate() error {
 	if p.MinLength < 8 {
 		bad("password.min_length", "must be at least 8 (NIST SP 800-63B)")
 	}
-	if p.MaxLength < 64 || p.MaxLength < p.MinLength {
+	if p.MaxLength < password.MaxLengthFloor || p.MaxLength < p.MinLength {
 		bad("password.max_length", "must be at least 64 and at least min_length")
 	}
 	if p.MaxLength > 4096 {

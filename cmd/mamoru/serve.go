@@ -17,7 +17,6 @@ import (
 	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/catalog"
 	"github.com/mamoru-id/mamoru/notify"
-	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
 	"github.com/mamoru-id/mamoru/signin"
 	"github.com/mamoru-id/mamoru/web"
@@ -148,11 +147,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := password.NewHasher(password.Params{
-		MemoryKiB: uint32(cfg.Password.Argon2.MemoryKiB),
-		Time:      uint32(cfg.Password.Argon2.Time),
-		Threads:   uint8(cfg.Password.Argon2.Threads),
-	}, cfg.Password.MaxConcurrentHashes)
+	hasher, err := cfg.Password.hasher(0)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +170,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
 		Clock: clock, Logger: log, Kick: kick,
 	}, account.Config{
-		Policy:       password.Policy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength},
+		Policy:       cfg.Password.policy(),
 		VerifyTTL:    cfg.Tokens.VerifyTTL,
 		ResetTTL:     cfg.Tokens.ResetTTL,
 		MaxCodeTries: cfg.Tokens.MaxCodeTries,

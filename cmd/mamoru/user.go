@@ -98,13 +98,11 @@ func userCreate(ctx context.Context, env *environment, db *sqlstore.DB, cfg Conf
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	pw := password.Normalize(strings.TrimRight(line, "\r\n"))
-	policy := password.Policy{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength}
-	if err := policy.Check(pw, breach.Common); err != nil {
+	pw := strings.TrimRight(line, "\r\n")
+	if err := cfg.Password.policy().Check(pw, breach.Common); err != nil {
 		return fmt.Errorf("password (read from standard input): %s", mamoru.ErrorMessage(err))
 	}
-	hasher, err := password.NewHasher(password.Params{MemoryKiB: uint32(cfg.Password.Argon2.MemoryKiB),
-		Time: uint32(cfg.Password.Argon2.Time), Threads: uint8(cfg.Password.Argon2.Threads)}, 1)
+	hasher, err := cfg.Password.hasher(1)
 	if err != nil {
 		return err
 	}
