@@ -60,10 +60,16 @@ type Account struct {
 	PasswordHash      string // PHC string (argon2id, or an imported bcrypt/PBKDF2 hash)
 	PasswordChangedAt time.Time
 	Language          Language
+	TimeZone          string // IANA name, e.g. "Asia/Tokyo"; "" means UTC
+	Phone             string // E.164, verified; "" for none
 	Status            AccountStatus
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	LastSignInAt      time.Time
+	// ResetRequiredAt is when a new password became required (by an
+	// operator, the secure-account flow or a breach); zero when none is.
+	// While set, a correct password signs nobody in.
+	ResetRequiredAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	LastSignInAt    time.Time
 }
 
 // EmailVerified reports whether the email address has been verified.

@@ -10,7 +10,8 @@ type FlowKind string
 
 // The flow kinds.
 const (
-	FlowSignIn FlowKind = "signin"
+	FlowSignIn        FlowKind = "signin"
+	FlowSecureAccount FlowKind = "secure_account"
 )
 
 // Flow is one attempt at a multi-step process (a sign-in), bound to the

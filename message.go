@@ -10,18 +10,25 @@ type Channel string
 
 // The channels.
 const (
-	ChannelEmail Channel = "email"
+	ChannelEmail   Channel = "email"
+	ChannelSMS     Channel = "sms"
+	ChannelWebhook Channel = "webhook" // To names the endpoint; Text is the event payload
 )
 
 // Message is one outgoing message in the outbox. It is rendered when it is
 // enqueued, in the same transaction as the change that causes it, and
 // delivered later by the outbox worker.
 type Message struct {
-	ID            string
-	AccountID     string // "" when not tied to an account
-	Channel       Channel
-	To            string
-	Template      string // stable template ID, e.g. "verify_email"
+	ID        string
+	AccountID string // "" when not tied to an account
+	Channel   Channel
+	To        string
+	Template  string // stable template ID, e.g. "verify_email"; the event type for webhooks
+	// OrderKey, when not empty, orders delivery: a message is not claimed
+	// while an older message with the same key is neither sent nor
+	// parked, so messages of one key are delivered one at a time, in
+	// order (webhooks use endpoint and account).
+	OrderKey      string
 	Language      Language
 	Subject       string
 	Text          string
@@ -37,8 +44,10 @@ type Message struct {
 
 // MessageFilter selects messages for ListMessages.
 type MessageFilter struct {
-	To    string // exact recipient; "" for all
-	Limit int    // 0 means a default of 100
+	To      string  // exact recipient; "" for all
+	Parked  bool    // only parked messages (operators)
+	Channel Channel // only this channel; "" for all
+	Limit   int     // 0 means a default of 100
 }
 
 // OutboxStore persists outgoing messages.

@@ -61,8 +61,9 @@ type SessionStore interface {
 	// Revoking a revoked session is not an error and keeps the first time.
 	RevokeSession(ctx context.Context, id string, at time.Time, reason string) error
 	// RevokeSessions ends every unrevoked session of the account except the
-	// one with ID exceptID ("" for none) and returns how many it ended.
-	RevokeSessions(ctx context.Context, accountID string, at time.Time, reason, exceptID string) (int, error)
+	// one with ID exceptID ("" for none) and returns the IDs of those it
+	// ended.
+	RevokeSessions(ctx context.Context, accountID string, at time.Time, reason, exceptID string) ([]string, error)
 	// DeleteSessionsBefore removes sessions that expired or were revoked
 	// before t, and returns how many.
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int, error)

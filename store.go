@@ -11,6 +11,7 @@ type Tx interface {
 	FlowStore
 	TokenStore
 	OutboxStore
+	EventStore
 	SecretStore
 }
 

@@ -12,6 +12,10 @@ type TokenPurpose string
 const (
 	PurposeVerifyEmail   TokenPurpose = "verify_email"
 	PurposePasswordReset TokenPurpose = "password_reset"
+	PurposeChangeEmail   TokenPurpose = "change_email"   // code to the new address; Data is the new address
+	PurposeVerifyPhone   TokenPurpose = "verify_phone"   // code by SMS; Data is the new number (E.164)
+	PurposeRevertEmail   TokenPurpose = "revert_email"   // link to the old address; Data is the email.changed event ID
+	PurposeEventFeedback TokenPurpose = "event_feedback" // "was this you?" links; Data is the event ID
 )
 
 // Token is a single-use secret sent to the owner: a short code to type and a
@@ -22,7 +26,8 @@ type Token struct {
 	ID        string
 	AccountID string
 	Purpose   TokenPurpose
-	Email     string // the address the token was sent to
+	Email     string // the address (or phone number) the token was sent to
+	Data      string // purpose-specific, see the purposes
 	CodeHash  []byte
 	LinkHash  []byte
 	Attempts  int // wrong codes entered so far

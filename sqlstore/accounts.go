@@ -13,14 +13,15 @@ var _ mamoru.AccountStore = (*tx)(nil)
 const defaultLimit = 100
 
 const accountColumns = `id, email, email_verified_at, password_hash, password_changed_at,
-	language, status, created_at, updated_at, last_sign_in_at`
+	language, status, created_at, updated_at, last_sign_in_at, time_zone, phone, reset_required_at`
 
 func (t *tx) scanAccount(row scanner) (*mamoru.Account, error) {
 	var a mamoru.Account
 	var lang, status string
 	err := row.Scan(&a.ID, &a.Email, t.scanTime(&a.EmailVerifiedAt), &a.PasswordHash,
 		t.scanTime(&a.PasswordChangedAt), &lang, &status, t.scanTime(&a.CreatedAt),
-		t.scanTime(&a.UpdatedAt), t.scanTime(&a.LastSignInAt))
+		t.scanTime(&a.UpdatedAt), t.scanTime(&a.LastSignInAt), &a.TimeZone, &a.Phone,
+		t.scanTime(&a.ResetRequiredAt))
 	if err != nil {
 		return nil, err
 	}
@@ -32,9 +33,10 @@ func (t *tx) scanAccount(row scanner) (*mamoru.Account, error) {
 // CreateAccount inserts a; a duplicate ID or email returns EConflict.
 func (t *tx) CreateAccount(ctx context.Context, a *mamoru.Account) error {
 	n, err := t.exec(ctx, `INSERT INTO accounts (`+accountColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		a.ID, a.Email, t.tm(a.EmailVerifiedAt), a.PasswordHash, t.tm(a.PasswordChangedAt),
-		string(a.Language), string(a.Status), t.tm(a.CreatedAt), t.tm(a.UpdatedAt), t.tm(a.LastSignInAt))
+		string(a.Language), string(a.Status), t.tm(a.CreatedAt), t.tm(a.UpdatedAt), t.tm(a.LastSignInAt),
+		a.TimeZone, a.Phone, t.tm(a.ResetRequiredAt))
 	if err != nil {
 		return internal("create account", err)
 	}
@@ -64,10 +66,12 @@ func (t *tx) UpdateAccount(ctx context.Context, a *mamoru.Account) error {
 	err := t.guarded(ctx, func() error {
 		var err error
 		n, err = t.exec(ctx, `UPDATE accounts SET email = ?, email_verified_at = ?, password_hash = ?,
-			password_changed_at = ?, language = ?, status = ?, updated_at = ?, last_sign_in_at = ?
+			password_changed_at = ?, language = ?, status = ?, updated_at = ?, last_sign_in_at = ?,
+			time_zone = ?, phone = ?, reset_required_at = ?
 			WHERE id = ?`,
 			a.Email, t.tm(a.EmailVerifiedAt), a.PasswordHash, t.tm(a.PasswordChangedAt),
-			string(a.Language), string(a.Status), t.tm(a.UpdatedAt), t.tm(a.LastSignInAt), a.ID)
+			string(a.Language), string(a.Status), t.tm(a.UpdatedAt), t.tm(a.LastSignInAt),
+			a.TimeZone, a.Phone, t.tm(a.ResetRequiredAt), a.ID)
 		return err
 	})
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 var _ mamoru.OutboxStore = (*tx)(nil)
 
 const messageColumns = `id, account_id, channel, to_addr, template, language, subject, text_body,
-	html_body, created_at, attempts, next_attempt_at, claimed_until, sent_at, parked_at, last_error`
+	html_body, created_at, attempts, next_attempt_at, claimed_until, sent_at, parked_at, last_error,
+	order_key`
 
 func (t *tx) scanMessage(row scanner) (*mamoru.Message, error) {
 	var m mamoru.Message
@@ -19,7 +20,7 @@ func (t *tx) scanMessage(row scanner) (*mamoru.Message, error) {
 	err := row.Scan(&m.ID, scanNullString(&m.AccountID), &channel, &m.To, &m.Template, &lang,
 		&m.Subject, &m.Text, &m.HTML, t.scanTime(&m.CreatedAt), &m.Attempts,
 		t.scanTime(&m.NextAttemptAt), t.scanTime(&m.ClaimedUntil), t.scanTime(&m.SentAt),
-		t.scanTime(&m.ParkedAt), &m.LastError)
+		t.scanTime(&m.ParkedAt), &m.LastError, &m.OrderKey)
 	if err != nil {
 		return nil, err
 	}
@@ -31,10 +32,10 @@ func (t *tx) scanMessage(row scanner) (*mamoru.Message, error) {
 // EnqueueMessage inserts m; a duplicate ID returns EConflict.
 func (t *tx) EnqueueMessage(ctx context.Context, m *mamoru.Message) error {
 	n, err := t.exec(ctx, `INSERT INTO messages (`+messageColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ID, nullString(m.AccountID), string(m.Channel), m.To, m.Template, string(m.Language),
 		m.Subject, m.Text, m.HTML, t.tm(m.CreatedAt), m.Attempts, t.tm(m.NextAttemptAt),
-		t.tm(m.ClaimedUntil), t.tm(m.SentAt), t.tm(m.ParkedAt), m.LastError)
+		t.tm(m.ClaimedUntil), t.tm(m.SentAt), t.tm(m.ParkedAt), m.LastError, m.OrderKey)
 	if err != nil {
 		return internal("enqueue message", err)
 	}
@@ -45,8 +46,8 @@ func (t *tx) EnqueueMessage(ctx context.Context, m *mamoru.Message) error {
 }
 
 // ClaimMessages returns up to limit due messages (neither sent nor parked,
-// NextAttemptAt not after now, claim lapsed), oldest first, and claims
-// them until `until`. A limit of 0 or less claims nothing.
+// NextAttemptAt not after now, claim lapsed, no older pending message with
+// the same order key), oldest first, and claims them until `until`. A limit of 0 or less claims nothing.
 func (t *tx) ClaimMessages(ctx context.Context, now, until time.Time, limit int) ([]*mamoru.Message, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -59,6 +60,9 @@ func (t *tx) ClaimMessages(ctx context.Context, now, until time.Time, limit int)
 		WHERE sent_at IS NULL AND parked_at IS NULL
 		AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		AND (claimed_until IS NULL OR claimed_until <= ?)
+		AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM messages o
+			WHERE o.order_key = messages.order_key AND o.sent_at IS NULL AND o.parked_at IS NULL
+			AND o.seq < messages.seq))
 		ORDER BY created_at NULLS FIRST, seq LIMIT ?`+t.db.d.LockSkipLocked, n, n, limit)
 	if err != nil || len(list) == 0 {
 		return list, internal("claim messages", err)
@@ -120,11 +124,18 @@ func (t *tx) MarkMessageFailed(ctx context.Context, id string, at, next time.Tim
 // ListMessages returns messages newest first, to one recipient if f.To is
 // set.
 func (t *tx) ListMessages(ctx context.Context, f mamoru.MessageFilter) ([]*mamoru.Message, error) {
-	q := `SELECT ` + messageColumns + ` FROM messages`
+	q := `SELECT ` + messageColumns + ` FROM messages WHERE 1 = 1`
 	var args []any
 	if f.To != "" {
-		q += ` WHERE to_addr = ?`
+		q += ` AND to_addr = ?`
 		args = append(args, f.To)
+	}
+	if f.Channel != "" {
+		q += ` AND channel = ?`
+		args = append(args, string(f.Channel))
+	}
+	if f.Parked {
+		q += ` AND parked_at IS NOT NULL`
 	}
 	limit := f.Limit
 	if limit <= 0 {

@@ -97,14 +97,26 @@ func (t *tx) RevokeSession(ctx context.Context, id string, at time.Time, reason 
 }
 
 // RevokeSessions ends every unrevoked session of the account except
-// exceptID and returns how many.
-func (t *tx) RevokeSessions(ctx context.Context, accountID string, at time.Time, reason, exceptID string) (int, error) {
+// exceptID and returns the IDs of those it ended, in no particular order.
+func (t *tx) RevokeSessions(ctx context.Context, accountID string, at time.Time, reason, exceptID string) ([]string, error) {
 	if err := requireTime("revoke sessions", at); err != nil {
-		return 0, err
+		return nil, err
 	}
-	n, err := t.exec(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = ?
-		WHERE account_id = ? AND revoked_at IS NULL AND id <> ?`, t.tm(at), reason, accountID, exceptID)
-	return int(n), internal("revoke sessions", err)
+	rows, err := t.query(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = ?
+		WHERE account_id = ? AND revoked_at IS NULL AND id <> ? RETURNING id`, t.tm(at), reason, accountID, exceptID)
+	if err != nil {
+		return nil, internal("revoke sessions", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, internal("revoke sessions", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, internal("revoke sessions", rows.Err())
 }
 
 // DeleteSessionsBefore removes sessions that expired or were revoked

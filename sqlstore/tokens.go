@@ -12,13 +12,13 @@ import (
 var _ mamoru.TokenStore = (*tx)(nil)
 
 const tokenColumns = `id, account_id, purpose, email, code_hash, link_hash, attempts,
-	created_at, expires_at, used_at`
+	created_at, expires_at, used_at, data`
 
 func (t *tx) scanToken(row scanner) (*mamoru.Token, error) {
 	var k mamoru.Token
 	var purpose string
 	err := row.Scan(&k.ID, &k.AccountID, &purpose, &k.Email, &k.CodeHash, &k.LinkHash,
-		&k.Attempts, t.scanTime(&k.CreatedAt), t.scanTime(&k.ExpiresAt), t.scanTime(&k.UsedAt))
+		&k.Attempts, t.scanTime(&k.CreatedAt), t.scanTime(&k.ExpiresAt), t.scanTime(&k.UsedAt), &k.Data)
 	if err != nil {
 		return nil, err
 	}
@@ -29,9 +29,9 @@ func (t *tx) scanToken(row scanner) (*mamoru.Token, error) {
 // CreateToken inserts k; a duplicate ID or link hash returns EConflict.
 func (t *tx) CreateToken(ctx context.Context, k *mamoru.Token) error {
 	n, err := t.exec(ctx, `INSERT INTO tokens (`+tokenColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		k.ID, k.AccountID, string(k.Purpose), k.Email, blob(k.CodeHash), nullBlob(k.LinkHash),
-		k.Attempts, t.tm(k.CreatedAt), t.tm(k.ExpiresAt), t.tm(k.UsedAt))
+		k.Attempts, t.tm(k.CreatedAt), t.tm(k.ExpiresAt), t.tm(k.UsedAt), k.Data)
 	if err != nil {
 		return internal("create token", err)
 	}

@@ -210,7 +210,9 @@ func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, key s
 			return err
 		}
 		if st != mamoru.StatusActive {
-			ended, err = tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokeOperator, "")
+			var ids []string
+			ids, err = tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokeOperator, "")
+			ended = len(ids)
 		}
 		return err
 	})
