@@ -16,6 +16,8 @@ const (
 	EUnsupportedMediaType = "unsupported_media_type" // wrong Content-Type
 	EInvalidEmail         = "invalid_email"          // not a usable email address
 	EInvalidLanguage      = "invalid_language"       // language is not ja or en
+	EInvalidTimeZone      = "invalid_time_zone"      // not an IANA time zone name
+	EInvalidPhone         = "invalid_phone"          // not a usable mobile phone number
 	EPasswordTooShort     = "password_too_short"     // fewer characters than the minimum
 	EPasswordTooLong      = "password_too_long"      // more characters than the maximum
 	EPasswordCommon       = "password_common"        // in the list of most common passwords

@@ -141,3 +141,110 @@ type OutboxService interface {
 	ListMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
 	MessageByID(ctx context.Context, id string) (*Message, error)
 }
+
+// Page selects a page of a newest-first list: the entries older than
+// Before (an event ID; "" for the newest), at most Limit of them (0 for a
+// default).
+type Page struct {
+	Before string
+	Limit  int
+}
+
+// SecureAccountStart is a secure-account flow begun for a client: the
+// flow ID and the secret that binds it to that client (a cookie).
+type SecureAccountStart struct {
+	FlowID     string
+	FlowSecret string
+}
+
+// ActivityService is what the owner sees of their account's history, and
+// their answers to "Was this you?".
+type ActivityService interface {
+	// LoginHistory returns the account's sign-in attempts (succeeded and
+	// failed), newest first.
+	LoginHistory(ctx context.Context, accountID string, p Page) ([]*Event, error)
+	// Events returns the account's security events other than sign-in
+	// attempts and notifications, newest first.
+	Events(ctx context.Context, accountID string, p Page) ([]*Event, error)
+	// ConfirmEvent records "yes, that was me" for one of the account's
+	// events: ENotFound if it is not the account's, EConflict if it has an
+	// answer already.
+	ConfirmEvent(ctx context.Context, s *Session, eventID string, r Request) error
+	// DenyEvent records "no, that wasn't me" and starts the secure-account
+	// flow: every session of the account ends (the caller's too), a new
+	// password becomes required and a code to set it is emailed. The
+	// returned flow belongs to the caller's client.
+	DenyEvent(ctx context.Context, s *Session, eventID string, r Request) (*SecureAccountStart, error)
+	// CheckAnswerLink returns the event a one-click "was this you?" link
+	// (from a notification) is about, without using the link; EInvalidCode
+	// if the link is unknown, used or expired.
+	CheckAnswerLink(ctx context.Context, token string) (*Event, error)
+	// AnswerLink uses a one-click link: yes confirms the event (and returns
+	// nil); no does what DenyEvent does and returns the flow. The link
+	// works once; EInvalidCode otherwise.
+	AnswerLink(ctx context.Context, token string, yes bool, r Request) (*SecureAccountStart, error)
+	// RevertEmail uses the link sent to the old address after an email
+	// change (valid 7 days): the old address is restored and the
+	// secure-account flow starts. EInvalidCode for a bad link; EConflict
+	// if the old address now belongs to another account.
+	RevertEmail(ctx context.Context, token string, r Request) (*SecureAccountStart, error)
+}
+
+// Secure-account flow steps.
+const (
+	SecureStepReset  = "reset"  // waiting for the emailed code and a new password
+	SecureStepReview = "review" // password replaced; recent changes listed for undo
+)
+
+// SecureAccountState is where a secure-account flow stands.
+type SecureAccountState struct {
+	Step        string
+	MaskedEmail string   // where the code went, e.g. "m***@example.com"
+	Changes     []*Event // recent email, phone and 2-step changes, newest first (review step)
+	Undone      []string // IDs of the changes undone in this flow
+}
+
+// SecureAccountService runs the secure-account flow that "this wasn't me"
+// starts: every session is ended, then the owner sets a new password with
+// an emailed code, then reviews what changed recently and undoes it with
+// one click. Every step is recorded.
+type SecureAccountService interface {
+	State(ctx context.Context, flowID, secret string) (*SecureAccountState, error)
+	// ResendCode sends a new code (rate limited by the code rules).
+	ResendCode(ctx context.Context, flowID, secret string, r Request) error
+	// ResetPassword checks the code and sets the new password; EInvalidCode,
+	// password policy errors. The flow moves to the review step. It signs
+	// nobody in.
+	ResetPassword(ctx context.Context, flowID, secret, code, password string, r Request) (*SecureAccountState, error)
+	// Undo reverts one of the listed changes (review step only);
+	// ENotFound if it is not listed, EConflict if it cannot be undone
+	// (undone already, or the old email belongs to another account now).
+	Undo(ctx context.Context, flowID, secret, eventID string, r Request) (*SecureAccountState, error)
+}
+
+// SettingsInput changes account settings; nil fields stay as they are.
+type SettingsInput struct {
+	Language *Language
+	TimeZone *string // IANA name; "" for UTC
+}
+
+// ProfileService changes the owner's settings, email address and phone
+// number. Changing the address or number needs the current password and
+// a code sent to the new address or number; the owner is notified (the old
+// address too, with a link to revert).
+type ProfileService interface {
+	UpdateSettings(ctx context.Context, s *Session, in SettingsInput, r Request) (*Account, error)
+	// StartEmailChange checks the password and emails a code to the new
+	// address (unless it belongs to another account: then nothing is sent
+	// and the answer is the same).
+	StartEmailChange(ctx context.Context, s *Session, newEmail, password string, r Request) error
+	// ConfirmEmailChange checks the code and changes the address.
+	ConfirmEmailChange(ctx context.Context, s *Session, code string, r Request) (*Account, error)
+	// StartPhoneChange checks the password and texts a code to the number
+	// (EInvalidPhone).
+	StartPhoneChange(ctx context.Context, s *Session, phone, password string, r Request) error
+	// ConfirmPhoneChange checks the code and sets the number.
+	ConfirmPhoneChange(ctx context.Context, s *Session, code string, r Request) (*Account, error)
+	// RemovePhone checks the password and removes the number.
+	RemovePhone(ctx context.Context, s *Session, password string, r Request) (*Account, error)
+}
