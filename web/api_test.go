@@ -25,6 +25,7 @@ func decodeError(t *testing.T, body []byte) errorDetail {
 func TestErrorStatusTable(t *testing.T) {
 	want := map[string]int{
 		"invalid_request": 400, "invalid_json": 400, "invalid_email": 400, "invalid_language": 400,
+		"invalid_time_zone": 400, "invalid_phone": 400,
 		"password_too_short": 400, "password_too_long": 400, "password_common": 400, "password_incorrect": 400,
 		"invalid_code": 400, "flow_expired": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
 		"method_not_allowed": 405, "conflict": 409, "payload_too_large": 413, "unsupported_media_type": 415,

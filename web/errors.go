@@ -18,6 +18,8 @@ var statusByCode = map[string]int{
 	mamoru.EInvalidJSON:          http.StatusBadRequest,
 	mamoru.EInvalidEmail:         http.StatusBadRequest,
 	mamoru.EInvalidLanguage:      http.StatusBadRequest,
+	mamoru.EInvalidTimeZone:      http.StatusBadRequest,
+	mamoru.EInvalidPhone:         http.StatusBadRequest,
 	mamoru.EPasswordTooShort:     http.StatusBadRequest,
 	mamoru.EPasswordTooLong:      http.StatusBadRequest,
 	mamoru.EPasswordCommon:       http.StatusBadRequest,
