@@ -73,8 +73,7 @@ const (
 	DetailChannel  = "channel"  // notification.sent: email, sms
 	DetailTo       = "to"       // notification.sent: the masked recipient
 	DetailEventID  = "event_id" // event.confirmed/denied, change.undone: the event answered or undone
-	DetailEmail    = "email"    // sign_in.failed on an unknown account: the normalized address tried
-	DetailNew      = "new"      // sign_in.succeeded: "device", "place", "device,place" when notified
+	DetailNew      = "new"      // sign_in.succeeded: "device", "place" or "device,place" when the owner was notified
 	DetailActor    = "actor"    // "owner", "operator", "system"
 )
 
@@ -174,5 +173,9 @@ type EventStore interface {
 // in the same transaction, so that an event and its deliveries are
 // committed together with the change.
 type EventRecorder interface {
+	// Enrich fills in what Record would (ID, time, place, device)
+	// without storing anything, for callers that decide on the event's
+	// content from its place or device before recording it.
+	Enrich(e *Event)
 	Record(ctx context.Context, tx Tx, e *Event) error
 }

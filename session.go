@@ -39,7 +39,9 @@ const (
 	RevokePasswordChange = "password_changed"
 	RevokePasswordReset  = "password_reset"
 	RevokeOperator       = "operator"
-	RevokeRotated        = "rotated" // replaced by a fresh id on a privilege change
+	RevokeRotated        = "rotated"        // replaced by a fresh id on a privilege change
+	RevokeSecureAccount  = "secure_account" // the owner said "this wasn't me"
+	RevokeResetRequired  = "reset_required" // a new password became required
 )
 
 // SessionStore persists sessions.

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"time"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/emailaddr"
@@ -15,6 +16,9 @@ func (s *Service) ForgotPassword(ctx context.Context, email string, r mamoru.Req
 			// A permanent restriction is an operator's decision that a
 			// reset must not undo; say nothing.
 			return nil
+		}
+		if _, err := s.record(ctx, tx, mamoru.EventPasswordResetRequested, a.ID, r, nil); err != nil {
+			return err
 		}
 		return s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL, notify.TemplatePasswordReset, "/password/reset")
 	})
@@ -71,30 +75,40 @@ func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mam
 		if a.Email != tok.Email {
 			return invalidCode()
 		}
-		a.PasswordHash = hash
-		a.PasswordChangedAt = now
-		a.UpdatedAt = now
-		if a.EmailVerifiedAt.IsZero() {
-			a.EmailVerifiedAt = now // the reset proved the mailbox
-		}
-		if err := tx.UpdateAccount(ctx, a); err != nil {
-			return err
-		}
-		if _, err := tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokePasswordReset, ""); err != nil {
-			return err
-		}
-		if err := tx.RevokeTokens(ctx, a.ID, mamoru.PurposePasswordReset, now); err != nil {
-			return err
-		}
-		return s.mailer.Enqueue(ctx, tx, notify.Mail{
-			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordResetDone,
-			Data: map[string]any{"Time": now, "ForgotLink": s.mailer.Link("/password/forgot", nil)},
-		})
+		return s.setPassword(ctx, tx, a, hash, r)
 	})
 	if err == nil {
 		s.kick()
 	}
 	return err
+}
+
+// setPassword replaces the password of a (read in tx) after a reset,
+// ends every session, uses up pending reset tokens, clears a required
+// reset, and records and tells it.
+func (s *Service) setPassword(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, hash string, r mamoru.Request) error {
+	now := s.clock.Now()
+	a.PasswordHash = hash
+	a.PasswordChangedAt = now
+	a.ResetRequiredAt = time.Time{}
+	a.UpdatedAt = now
+	if a.EmailVerifiedAt.IsZero() {
+		a.EmailVerifiedAt = now // the reset proved the mailbox
+	}
+	if err := tx.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	if err := s.sessions.RevokeAllIn(ctx, tx, a.ID, mamoru.RevokePasswordReset, ""); err != nil {
+		return err
+	}
+	if err := tx.RevokeTokens(ctx, a.ID, mamoru.PurposePasswordReset, now); err != nil {
+		return err
+	}
+	e, err := s.record(ctx, tx, mamoru.EventPasswordReset, a.ID, r, nil)
+	if err != nil {
+		return err
+	}
+	return s.notifyEvent(ctx, tx, a, e, notify.TemplatePasswordResetDone, nil)
 }
 
 // ChangePassword implements mamoru.AccountService.
@@ -128,22 +142,25 @@ func (s *Service) ChangePassword(ctx context.Context, sess *mamoru.Session, in m
 		}
 		a.PasswordHash = hash
 		a.PasswordChangedAt = now
+		a.ResetRequiredAt = time.Time{}
 		a.UpdatedAt = now
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
 		if in.SignOutOthers {
-			if _, err := tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokePasswordChange, sess.ID); err != nil {
+			if err := s.sessions.RevokeAllIn(ctx, tx, a.ID, mamoru.RevokePasswordChange, sess.ID); err != nil {
 				return err
 			}
 		}
 		if fresh, token, err = s.sessions.Rotate(ctx, tx, sess, r); err != nil {
 			return err
 		}
-		return s.mailer.Enqueue(ctx, tx, notify.Mail{
-			AccountID: a.ID, To: a.Email, Language: a.Language, Template: notify.TemplatePasswordChanged,
-			Data: map[string]any{"Time": now, "ForgotLink": s.mailer.Link("/password/forgot", nil)},
-		})
+		e, err := s.record(ctx, tx, mamoru.EventPasswordChanged, a.ID, r, map[string]string{mamoru.DetailActor: "owner"})
+		if err != nil {
+			return err
+		}
+		e.SessionID = fresh.ID
+		return s.notifyEvent(ctx, tx, a, e, notify.TemplatePasswordChanged, nil)
 	})
 	if err != nil {
 		return nil, "", err

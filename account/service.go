@@ -1,7 +1,10 @@
 // Package account is self-service account management: sign-up, email
-// verification, forgotten and changed passwords. It implements
-// mamoru.AccountService over a mamoru.Store, and writes every message it
-// causes in the same transaction as the change.
+// verification, forgotten and changed passwords, settings, email and
+// phone changes, the owner's view of the security events and answers to
+// "was this you?", and the secure-account flow. It implements
+// mamoru.AccountService, ActivityService, SecureAccountService and
+// ProfileService over a mamoru.Store, and writes every event and message
+// it causes in the same transaction as the change.
 //
 // It must not know about HTTP or cookies, and must never reveal whether an
 // email address has an account: every path that takes an address answers
@@ -16,6 +19,7 @@ import (
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
@@ -29,6 +33,12 @@ type Config struct {
 	MaxCodeTries   int           // wrong codes before a token dies (default 5)
 	CodeKey        []byte        // HMAC key for storing codes and link tokens; at least 32 bytes
 	BackgroundJobs int           // concurrent background jobs (default 16)
+	ChangeTTL      time.Duration // lifetime of a code confirming a new email address or phone number (default 10m)
+	AnswerTTL      time.Duration // lifetime of "was this you?" links in notifications (default 7 days)
+	RevertTTL      time.Duration // lifetime of the link that reverts an email change (default 7 days)
+	SecureFlowTTL  time.Duration // how long a secure-account flow lasts (default 1h)
+	UndoWindow     time.Duration // how far back the secure-account flow lists changes to undo (default 30 days)
+	PhoneRegion    string        // region for phone numbers typed without a country code (default "JP")
 }
 
 // Service implements mamoru.AccountService.
@@ -42,12 +52,17 @@ type Service struct {
 	log      *slog.Logger
 	cfg      Config
 	kick     func()
+	events   mamoru.EventRecorder
 
 	bg    sync.WaitGroup
 	slots chan struct{}
 }
 
-var _ mamoru.AccountService = (*Service)(nil)
+var (
+	_ mamoru.AccountService  = (*Service)(nil)
+	_ mamoru.ActivityService = (*Service)(nil)
+	_ mamoru.ProfileService  = (*Service)(nil)
+)
 
 // Deps are the collaborators of a Service.
 type Deps struct {
@@ -58,7 +73,8 @@ type Deps struct {
 	Common   func(string) bool // reports a password from the common-password list
 	Clock    mamoru.Clock
 	Logger   *slog.Logger
-	Kick     func() // wakes the outbox worker after a message is committed; may be nil
+	Kick     func()               // wakes the outbox worker after a message is committed; may be nil
+	Events   mamoru.EventRecorder // records security events; nil records them without places or devices
 }
 
 // New returns a Service.
@@ -75,6 +91,27 @@ func New(d Deps, cfg Config) *Service {
 	if cfg.BackgroundJobs <= 0 {
 		cfg.BackgroundJobs = 16
 	}
+	if cfg.ChangeTTL <= 0 {
+		cfg.ChangeTTL = 10 * time.Minute
+	}
+	if cfg.AnswerTTL <= 0 {
+		cfg.AnswerTTL = 7 * 24 * time.Hour
+	}
+	if cfg.RevertTTL <= 0 {
+		cfg.RevertTTL = 7 * 24 * time.Hour
+	}
+	if cfg.SecureFlowTTL <= 0 {
+		cfg.SecureFlowTTL = time.Hour
+	}
+	if cfg.UndoWindow <= 0 {
+		cfg.UndoWindow = 30 * 24 * time.Hour
+	}
+	if cfg.PhoneRegion == "" {
+		cfg.PhoneRegion = "JP"
+	}
+	if d.Events == nil {
+		d.Events = event.New(d.Clock, nil, nil)
+	}
 	if len(cfg.CodeKey) < 32 {
 		panic("account: CodeKey must be at least 32 bytes")
 	}
@@ -85,7 +122,7 @@ func New(d Deps, cfg Config) *Service {
 		d.Common = func(string) bool { return false }
 	}
 	return &Service{store: d.Store, hasher: d.Hasher, sessions: d.Sessions, mailer: d.Mailer, common: d.Common,
-		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, slots: make(chan struct{}, cfg.BackgroundJobs)}
+		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, slots: make(chan struct{}, cfg.BackgroundJobs)}
 }
 
 // Close waits for background jobs (forgot-password and resend requests

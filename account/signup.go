@@ -41,14 +41,10 @@ func (s *Service) SignUp(ctx context.Context, in mamoru.SignUpInput, r mamoru.Re
 		existing, err := tx.AccountByEmail(ctx, email)
 		switch {
 		case err == nil:
-			return s.mailer.Enqueue(ctx, tx, notify.Mail{
-				AccountID: existing.ID, To: existing.Email, Language: existing.Language,
-				Template: notify.TemplateAccountExists,
-				Data: map[string]any{
-					"SignInLink": s.mailer.Link("/signin", nil),
-					"ForgotLink": s.mailer.Link("/password/forgot", nil),
-				},
-			})
+			return s.mailer.Enqueue(ctx, tx, s.mail(existing, notify.TemplateAccountExists, map[string]any{
+				"SignInLink": s.mailer.Link("/signin", nil),
+				"ForgotLink": s.mailer.Link("/password/forgot", nil),
+			}))
 		case mamoru.ErrorCode(err) != mamoru.ENotFound:
 			return err
 		}
@@ -57,6 +53,9 @@ func (s *Service) SignUp(ctx context.Context, in mamoru.SignUpInput, r mamoru.Re
 			Language: lang, Status: mamoru.StatusActive, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.CreateAccount(ctx, a); err != nil {
+			return err
+		}
+		if _, err := s.record(ctx, tx, mamoru.EventAccountCreated, a.ID, r, nil); err != nil {
 			return err
 		}
 		return s.sendVerification(ctx, tx, a)
@@ -127,7 +126,11 @@ func (s *Service) markVerified(ctx context.Context, tx mamoru.Tx, accountID stri
 	if a.EmailVerifiedAt.IsZero() {
 		a.EmailVerifiedAt = now
 		a.UpdatedAt = now
-		return tx.UpdateAccount(ctx, a)
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		_, err := s.record(ctx, tx, mamoru.EventEmailVerified, a.ID, mamoru.Request{}, map[string]string{mamoru.DetailNewEmail: a.Email})
+		return err
 	}
 	return nil
 }

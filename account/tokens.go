@@ -21,17 +21,24 @@ type issued struct {
 }
 
 // issueToken replaces any pending token of the purpose with a new one and
-// returns its code and link secret. Only keyed hashes are stored.
-func (s *Service) issueToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, purpose mamoru.TokenPurpose, ttl time.Duration) (*issued, error) {
+// returns its code and link secret. Only keyed hashes are stored. The
+// token records the account's address as it is now (Token.Email) and
+// purpose-specific data.
+func (s *Service) issueToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, purpose mamoru.TokenPurpose, ttl time.Duration, data string) (*issued, error) {
 	now := s.clock.Now()
-	if err := tx.RevokeTokens(ctx, a.ID, purpose, now); err != nil {
-		return nil, err
+	// Links about events live side by side, one per event; every other
+	// purpose has one pending token at a time.
+	if !multiple(purpose) {
+		if err := tx.RevokeTokens(ctx, a.ID, purpose, now); err != nil {
+			return nil, err
+		}
 	}
 	t := &mamoru.Token{
 		ID:        mamoru.NewID(),
 		AccountID: a.ID,
 		Purpose:   purpose,
 		Email:     a.Email,
+		Data:      data,
 		CreatedAt: now,
 		ExpiresAt: now.Add(ttl),
 	}
@@ -48,18 +55,36 @@ func (s *Service) issueToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Accoun
 // sendToken issues a token of the purpose and mails its code and its link
 // (path?token=…) to the account, in the account's language.
 func (s *Service) sendToken(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, purpose mamoru.TokenPurpose, ttl time.Duration, template, path string) error {
-	t, err := s.issueToken(ctx, tx, a, purpose, ttl)
+	t, err := s.issueToken(ctx, tx, a, purpose, ttl, "")
 	if err != nil {
 		return err
 	}
-	return s.mailer.Enqueue(ctx, tx, notify.Mail{
-		AccountID: a.ID, To: a.Email, Language: a.Language, Template: template,
-		Data: map[string]any{
-			"Code":    t.code,
-			"Minutes": int(ttl.Minutes()),
-			"Link":    s.mailer.Link(path, url.Values{"token": {t.link}}),
-		},
-	})
+	return s.mailer.Enqueue(ctx, tx, s.mail(a, template, map[string]any{
+		"Code":    t.code,
+		"Minutes": int(ttl.Minutes()),
+		"Link":    s.mailer.Link(path, url.Values{"token": {t.link}}),
+	}))
+}
+
+// mail is a message to the account's address, in its language and time
+// zone.
+func (s *Service) mail(a *mamoru.Account, template string, data map[string]any) notify.Mail {
+	return notify.Mail{AccountID: a.ID, To: a.Email, Language: a.Language, TimeZone: a.TimeZone,
+		Template: template, Data: data}
+}
+
+// multiple reports whether tokens of the purpose may be pending side by
+// side (one per event) rather than replacing each other.
+func multiple(p mamoru.TokenPurpose) bool {
+	return p == mamoru.PurposeEventFeedback || p == mamoru.PurposeRevertEmail
+}
+
+// sameAddress reports whether a token of the purpose proves something
+// only while the account's address is the one it was sent to. Links that
+// answer for the owner against a change ("this wasn't me", revert the
+// email) must survive the change they answer.
+func sameAddress(p mamoru.TokenPurpose) bool {
+	return !multiple(p)
 }
 
 // newCode returns six uniformly random decimal digits.
@@ -98,6 +123,11 @@ func invalidCode() error { return mamoru.Errorf(mamoru.EInvalidCode, "invalid or
 // returns the token when the code is right. The count is committed even
 // though the caller gets an error.
 func (s *Service) checkCode(ctx context.Context, email, code string, purpose mamoru.TokenPurpose) (*mamoru.Account, *mamoru.Token, error) {
+	return s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByEmail(ctx, email) }, code, purpose)
+}
+
+// checkCodeOf is checkCode for the account that find returns.
+func (s *Service) checkCodeOf(ctx context.Context, find func(tx mamoru.Tx) (*mamoru.Account, error), code string, purpose mamoru.TokenPurpose) (*mamoru.Account, *mamoru.Token, error) {
 	if len(code) == 0 || len(code) > 16 {
 		return nil, nil, invalidCode()
 	}
@@ -107,7 +137,7 @@ func (s *Service) checkCode(ctx context.Context, email, code string, purpose mam
 	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
 		a, tok, bad = nil, nil, false
 		var err error
-		if a, err = tx.AccountByEmail(ctx, email); err != nil {
+		if a, err = find(tx); err != nil {
 			return err
 		}
 		now := s.clock.Now()
@@ -156,7 +186,7 @@ func (s *Service) checkLink(ctx context.Context, tx mamoru.Tx, link string, purp
 	if err != nil {
 		return nil, nil, err
 	}
-	if a.Email != tok.Email {
+	if sameAddress(purpose) && a.Email != tok.Email {
 		// The address changed since the token was sent.
 		return nil, nil, invalidCode()
 	}

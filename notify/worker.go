@@ -2,17 +2,29 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/emailaddr"
 )
 
 // Sender delivers one message. An error means "not delivered, try again
-// later"; the worker records it and retries with backoff.
+// later"; the worker records it and retries with backoff, unless the error
+// says it is permanent (see Permanent): then the message is parked at once.
 type Sender interface {
 	Send(ctx context.Context, m *mamoru.Message) error
+}
+
+// Permanent reports whether err says that retrying cannot help (an
+// invalid address, a 5xx SMTP reply, an endpoint that is gone): some error
+// in its chain has a method Permanent() bool that returns true.
+func Permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // WorkerConfig tunes the outbox worker.
@@ -58,7 +70,13 @@ type Worker struct {
 	log    *slog.Logger
 	cfg    WorkerConfig
 	kick   chan struct{}
+	events mamoru.EventRecorder
 }
+
+// SetEvents makes the worker record a notification.sent event for every
+// email and SMS it delivers about an account, in the transaction that
+// marks it sent; call it before Run.
+func (w *Worker) SetEvents(rec mamoru.EventRecorder) { w.events = rec }
 
 // NewWorker returns a Worker.
 func NewWorker(store mamoru.Store, sender Sender, clock mamoru.Clock, log *slog.Logger, cfg WorkerConfig) *Worker {
@@ -118,13 +136,18 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		cancel()
 		at := w.clock.Now()
 		if sendErr == nil {
-			err = w.store.Update(ctx, func(tx mamoru.Tx) error { return tx.MarkMessageSent(ctx, m.ID, at) })
+			err = w.store.Update(ctx, func(tx mamoru.Tx) error {
+				if err := tx.MarkMessageSent(ctx, m.ID, at); err != nil {
+					return err
+				}
+				return w.recordSent(ctx, tx, m)
+			})
 			if err == nil {
 				w.log.Info("outbox: delivered", "message", m.ID, "template", m.Template)
 			}
 		} else {
 			attempts := m.Attempts + 1
-			park := attempts >= w.cfg.MaxAttempts
+			park := attempts >= w.cfg.MaxAttempts || Permanent(sendErr)
 			next := at.Add(w.Backoff(attempts))
 			err = w.store.Update(ctx, func(tx mamoru.Tx) error {
 				return tx.MarkMessageFailed(ctx, m.ID, at, next, sendErr.Error(), park)
@@ -136,6 +159,23 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return len(batch), nil
+}
+
+// recordSent records that m reached its recipient.
+func (w *Worker) recordSent(ctx context.Context, tx mamoru.Tx, m *mamoru.Message) error {
+	if w.events == nil || m.AccountID == "" || m.Channel == mamoru.ChannelWebhook {
+		return nil
+	}
+	to := m.To
+	if m.Channel == mamoru.ChannelEmail {
+		to = emailaddr.Mask(to)
+	} else if len(to) > 4 {
+		to = strings.Repeat("•", len(to)-4) + to[len(to)-4:]
+	}
+	return w.events.Record(ctx, tx, &mamoru.Event{
+		Type: mamoru.EventNotificationSent, AccountID: m.AccountID,
+		Details: map[string]string{mamoru.DetailTemplate: m.Template, mamoru.DetailChannel: string(m.Channel), mamoru.DetailTo: to},
+	})
 }
 
 // Backoff returns the delay after the given number of failed attempts:

@@ -35,9 +35,10 @@ func DefaultConfig() Config {
 
 // Manager implements mamoru.SessionService.
 type Manager struct {
-	store mamoru.Store
-	clock mamoru.Clock
-	cfg   Config
+	store  mamoru.Store
+	clock  mamoru.Clock
+	cfg    Config
+	events mamoru.EventRecorder
 }
 
 var _ mamoru.SessionService = (*Manager)(nil)
@@ -48,6 +49,44 @@ func NewManager(store mamoru.Store, clock mamoru.Clock, cfg Config) *Manager {
 		cfg.TouchInterval = time.Minute
 	}
 	return &Manager{store: store, clock: clock, cfg: cfg}
+}
+
+// SetEvents makes the Manager record a session.ended event for every
+// session it ends; call it before the Manager is used.
+func (m *Manager) SetEvents(rec mamoru.EventRecorder) { m.events = rec }
+
+// Ended records a session.ended event for each of the sessions, with the
+// session's own address and device, and the reason. Callers that end
+// sessions in their own transactions (password change, secure account)
+// call it with the IDs RevokeSessions returned.
+func (m *Manager) Ended(ctx context.Context, tx mamoru.Tx, ids []string, reason string) error {
+	if m.events == nil {
+		return nil
+	}
+	for _, id := range ids {
+		s, err := tx.SessionByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		err = m.events.Record(ctx, tx, &mamoru.Event{
+			Type: mamoru.EventSessionEnded, AccountID: s.AccountID, SessionID: s.ID,
+			IP: s.IP, UserAgent: s.UserAgent, Details: map[string]string{mamoru.DetailReason: reason},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RevokeAllIn ends every session of the account but exceptID inside tx
+// and records the events.
+func (m *Manager) RevokeAllIn(ctx context.Context, tx mamoru.Tx, accountID, reason, exceptID string) error {
+	ids, err := tx.RevokeSessions(ctx, accountID, m.clock.Now(), reason, exceptID)
+	if err != nil {
+		return err
+	}
+	return m.Ended(ctx, tx, ids, reason)
 }
 
 // Issue creates a new session for the account inside tx and returns it
@@ -149,22 +188,27 @@ func (m *Manager) RevokeSession(ctx context.Context, accountID, sessionID string
 		if s.AccountID != accountID || !s.RevokedAt.IsZero() {
 			return mamoru.Errorf(mamoru.ENotFound, "no such session")
 		}
-		return tx.RevokeSession(ctx, sessionID, m.clock.Now(), mamoru.RevokeByOwner)
+		if err := tx.RevokeSession(ctx, sessionID, m.clock.Now(), mamoru.RevokeByOwner); err != nil {
+			return err
+		}
+		return m.Ended(ctx, tx, []string{sessionID}, mamoru.RevokeByOwner)
 	})
 }
 
 // RevokeAll implements mamoru.SessionService.
 func (m *Manager) RevokeAll(ctx context.Context, accountID string) error {
 	return m.store.Update(ctx, func(tx mamoru.Tx) error {
-		_, err := tx.RevokeSessions(ctx, accountID, m.clock.Now(), mamoru.RevokeSignOutAll, "")
-		return err
+		return m.RevokeAllIn(ctx, tx, accountID, mamoru.RevokeSignOutAll, "")
 	})
 }
 
 // SignOut implements mamoru.SessionService.
 func (m *Manager) SignOut(ctx context.Context, s *mamoru.Session) error {
 	return m.store.Update(ctx, func(tx mamoru.Tx) error {
-		return tx.RevokeSession(ctx, s.ID, m.clock.Now(), mamoru.RevokeSignOut)
+		if err := tx.RevokeSession(ctx, s.ID, m.clock.Now(), mamoru.RevokeSignOut); err != nil {
+			return err
+		}
+		return m.Ended(ctx, tx, []string{s.ID}, mamoru.RevokeSignOut)
 	})
 }
 

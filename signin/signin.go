@@ -63,6 +63,17 @@ type Verdict struct {
 // attempt with that error.
 type Check func(ctx context.Context, a *Attempt) (Verdict, error)
 
+// Observer learns the outcome of every password step, to record it (the
+// login history) and tell the owner (new sign-in notifications).
+type Observer interface {
+	// SignedIn runs inside the transaction that issues the session.
+	SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, s *mamoru.Session, r mamoru.Request) error
+	// Failed runs after an attempt that signed nobody in, whatever the
+	// reason: a.Account is nil for an unknown address. It must take about
+	// the same time whether or not the account exists.
+	Failed(ctx context.Context, a *Attempt, status mamoru.SignInStatus) error
+}
+
 // Service implements mamoru.SignInService.
 type Service struct {
 	store    mamoru.Store
@@ -73,6 +84,7 @@ type Service struct {
 	cfg      Config
 	pre      []Check
 	post     []Check
+	observer Observer
 }
 
 var _ mamoru.SignInService = (*Service)(nil)
@@ -91,6 +103,22 @@ func (s *Service) AddPreCheck(c Check) { s.pre = append(s.pre, c) }
 
 // AddPostCheck adds a check that runs after a right password.
 func (s *Service) AddPostCheck(c Check) { s.post = append(s.post, c) }
+
+// SetObserver sets the observer of outcomes; call it before the Service
+// is used.
+func (s *Service) SetObserver(o Observer) { s.observer = o }
+
+// failed ends the attempt with a status that signs nobody in, telling the
+// observer.
+func (s *Service) failed(ctx context.Context, at *Attempt, res *mamoru.SignInResult, status mamoru.SignInStatus) (*mamoru.SignInResult, error) {
+	res.Status = status
+	if s.observer != nil {
+		if err := s.observer.Failed(ctx, at, status); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
 
 // Begin implements mamoru.SignInService.
 func (s *Service) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignInStart, error) {
@@ -201,8 +229,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return nil, err
 		}
 		if v.Status != "" {
-			res.Status = v.Status
-			return res, nil
+			return s.failed(ctx, at, res, v.Status)
 		}
 	}
 
@@ -218,8 +245,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		return nil, err
 	}
 	if !ok || at.Account.Status != mamoru.StatusActive {
-		res.Status = mamoru.InvalidCredentials
-		return res, nil
+		return s.failed(ctx, at, res, mamoru.InvalidCredentials)
 	}
 	at.Password = password.Normalize(in.Password)
 	for _, c := range s.post {
@@ -228,7 +254,11 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return nil, err
 		}
 		if v.NextStep != "" || v.Status != "" {
-			return s.advance(ctx, f, stored, at.Account, v, res)
+			res, err := s.advance(ctx, f, stored, at.Account, v, res)
+			if err == nil && v.NextStep == "" && v.Status != mamoru.SignedIn {
+				return s.failed(ctx, at, res, v.Status)
+			}
+			return res, err
 		}
 	}
 
@@ -258,6 +288,9 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		}
 		res.Account = a
 		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, r)
+		if err == nil && s.observer != nil {
+			err = s.observer.SignedIn(ctx, tx, a, res.Session, r)
+		}
 		return err
 	})
 	if mamoru.ErrorCode(err) == mamoru.EConflict {

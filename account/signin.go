@@ -1,0 +1,85 @@
+package account
+
+import (
+	"context"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/event"
+	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/signin"
+)
+
+var _ signin.Observer = (*Service)(nil)
+
+// historyDepth is how many earlier sign-ins a new one is compared with to
+// decide whether its device or place is new.
+const historyDepth = 200
+
+// SignedIn implements signin.Observer: it records the sign-in in the login
+// history and, when it comes from a device or a place the account has not
+// signed in from (or signed up from) before, tells the owner with "was
+// this you?" links. (The risk engine will drive this decision later.)
+func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, sess *mamoru.Session, r mamoru.Request) error {
+	earlier, err := tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Limit: historyDepth,
+		Types: []mamoru.EventType{mamoru.EventSignInSucceeded, mamoru.EventAccountCreated}})
+	if err != nil {
+		return err
+	}
+	e := event.FromRequest(mamoru.EventSignInSucceeded, a.ID, r)
+	e.SessionID, e.Outcome = sess.ID, mamoru.OutcomeSuccess
+	s.events.Enrich(e)
+	isNew := novelty(e, earlier)
+	if isNew != "" {
+		e.Details = map[string]string{mamoru.DetailNew: isNew}
+	}
+	if err := s.events.Record(ctx, tx, e); err != nil {
+		return err
+	}
+	if isNew == "" {
+		return nil
+	}
+	if err := s.notifyEvent(ctx, tx, a, e, notify.TemplateNewSignIn, nil); err != nil {
+		return err
+	}
+	s.kick() // the worker waits for this transaction's commit to claim the message
+	return nil
+}
+
+// Failed implements signin.Observer: every failed attempt is recorded,
+// on the account when the address has one and on none otherwise, in one
+// transaction either way, so both take the same time. The address tried
+// is not kept.
+func (s *Service) Failed(ctx context.Context, at *signin.Attempt, status mamoru.SignInStatus) error {
+	id := ""
+	if at.Account != nil {
+		id = at.Account.ID
+	}
+	return s.store.Update(ctx, func(tx mamoru.Tx) error {
+		e := event.FromRequest(mamoru.EventSignInFailed, id, at.Request)
+		e.Outcome = string(status)
+		return s.events.Record(ctx, tx, e)
+	})
+}
+
+// ResetRequiredCheck is a sign-in post-check: an account whose password
+// must be replaced (by an operator, the secure-account flow or a breach)
+// signs nobody in, even with the right password; a code and link to set a
+// new one go to the registered address (「パスワードの再設定が必要です」).
+func (s *Service) ResetRequiredCheck(ctx context.Context, at *signin.Attempt) (signin.Verdict, error) {
+	if at.Account == nil || at.Account.ResetRequiredAt.IsZero() {
+		return signin.Verdict{}, nil
+	}
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+		a, err := tx.AccountByID(ctx, at.Account.ID)
+		if err != nil {
+			return err
+		}
+		return s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL,
+			notify.TemplatePasswordResetRequired, "/password/reset")
+	})
+	if err != nil {
+		return signin.Verdict{}, err
+	}
+	s.kick()
+	return signin.Verdict{Status: mamoru.PasswordResetRequired}, nil
+}
