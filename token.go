@@ -16,6 +16,7 @@ const (
 	PurposeVerifyPhone   TokenPurpose = "verify_phone"   // code by SMS; Data is the new number (E.164)
 	PurposeRevertEmail   TokenPurpose = "revert_email"   // link to the old address; Data is the email.changed event ID
 	PurposeEventFeedback TokenPurpose = "event_feedback" // "was this you?" links; Data is the event ID
+	PurposeSecureAccount TokenPurpose = "secure_account" // the code of a secure-account flow
 )
 
 // Token is a single-use secret sent to the owner: a short code to type and a

@@ -86,8 +86,9 @@ func (s *Service) confirm(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, r 
 
 // deny records "no, that wasn't me" in tx (an earlier "yes" does not stop
 // a later "no": the owner may have been wrong) and starts the
-// secure-account flow.
-func (s *Service) deny(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, r mamoru.Request) (*mamoru.SecureAccountStart, error) {
+// secure-account flow, whose codes go to the address to ("" for the
+// account's).
+func (s *Service) deny(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, to string, r mamoru.Request) (*mamoru.SecureAccountStart, error) {
 	err := tx.SetEventFeedback(ctx, e.ID, mamoru.FeedbackDenied, s.clock.Now())
 	if err != nil && mamoru.ErrorCode(err) != mamoru.EConflict {
 		return nil, err
@@ -99,7 +100,10 @@ func (s *Service) deny(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, r mam
 	if err != nil {
 		return nil, err
 	}
-	return s.startSecure(ctx, tx, a, r)
+	if to == "" {
+		to = a.Email
+	}
+	return s.startSecure(ctx, tx, a, to, r)
 }
 
 // ConfirmEvent implements mamoru.ActivityService.
@@ -121,7 +125,7 @@ func (s *Service) DenyEvent(ctx context.Context, sess *mamoru.Session, eventID s
 		if err != nil {
 			return err
 		}
-		start, err = s.deny(ctx, tx, e, r)
+		start, err = s.deny(ctx, tx, e, "", r)
 		return err
 	})
 	if err != nil {
@@ -173,7 +177,9 @@ func (s *Service) AnswerLink(ctx context.Context, link string, yes bool, r mamor
 			}
 			return err
 		}
-		start, err = s.deny(ctx, tx, e, r)
+		// The codes go where the link went: the account's address may be
+		// an attacker's by now.
+		start, err = s.deny(ctx, tx, e, tok.Email, r)
 		return err
 	})
 	if err != nil {

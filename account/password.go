@@ -101,8 +101,10 @@ func (s *Service) setPassword(ctx context.Context, tx mamoru.Tx, a *mamoru.Accou
 	if err := s.sessions.RevokeAllIn(ctx, tx, a.ID, mamoru.RevokePasswordReset, ""); err != nil {
 		return err
 	}
-	if err := tx.RevokeTokens(ctx, a.ID, mamoru.PurposePasswordReset, now); err != nil {
-		return err
+	for _, p := range []mamoru.TokenPurpose{mamoru.PurposePasswordReset, mamoru.PurposeSecureAccount} {
+		if err := tx.RevokeTokens(ctx, a.ID, p, now); err != nil {
+			return err
+		}
 	}
 	e, err := s.record(ctx, tx, mamoru.EventPasswordReset, a.ID, r, nil)
 	if err != nil {

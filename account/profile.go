@@ -197,7 +197,7 @@ func (s *Service) RevertEmail(ctx context.Context, link string, r mamoru.Request
 		if err := tx.SetEventFeedback(ctx, e.ID, mamoru.FeedbackDenied, s.clock.Now()); err != nil && mamoru.ErrorCode(err) != mamoru.EConflict {
 			return err
 		}
-		start, err = s.startSecure(ctx, tx, a, r)
+		start, err = s.startSecure(ctx, tx, a, a.Email, r)
 		return err
 	})
 	if err != nil {

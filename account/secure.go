@@ -31,6 +31,7 @@ func (s *Service) Secure() Secure { return Secure{s} }
 
 // secureState is the flow's State.
 type secureState struct {
+	To     string   `json:"to"` // where the codes go
 	Undone []string `json:"undone,omitempty"`
 }
 
@@ -40,8 +41,11 @@ var undoableTypes = []mamoru.EventType{mamoru.EventEmailChanged, mamoru.EventPho
 // resendInterval is the least time between two codes of one flow.
 const resendInterval = 30 * time.Second
 
-// startSecure begins the flow for a in tx.
-func (s *Service) startSecure(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, r mamoru.Request) (*mamoru.SecureAccountStart, error) {
+// startSecure begins the flow for a in tx; the codes go to the address
+// to. A flow begun from an emailed link sends them to the address that got
+// the link, which may differ from the account's address if an attacker
+// changed it since: the owner must be able to finish.
+func (s *Service) startSecure(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, to string, r mamoru.Request) (*mamoru.SecureAccountStart, error) {
 	now := s.clock.Now()
 	if err := s.sessions.RevokeAllIn(ctx, tx, a.ID, mamoru.RevokeSecureAccount, ""); err != nil {
 		return nil, err
@@ -54,9 +58,13 @@ func (s *Service) startSecure(ctx context.Context, tx mamoru.Tx, a *mamoru.Accou
 		return nil, err
 	}
 	secret := mamoru.NewSecret()
+	state, err := json.Marshal(secureState{To: to})
+	if err != nil {
+		return nil, err
+	}
 	f := &mamoru.Flow{
 		ID: mamoru.NewID(), Kind: mamoru.FlowSecureAccount, BindingHash: mamoru.HashSecret(secret),
-		AccountID: a.ID, Step: mamoru.SecureStepReset, State: []byte("{}"), IP: r.IP, UserAgent: r.UserAgent,
+		AccountID: a.ID, Step: mamoru.SecureStepReset, State: state, IP: r.IP, UserAgent: r.UserAgent,
 		CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.SecureFlowTTL),
 	}
 	if err := tx.CreateFlow(ctx, f); err != nil {
@@ -65,10 +73,22 @@ func (s *Service) startSecure(ctx context.Context, tx mamoru.Tx, a *mamoru.Accou
 	if _, err := s.record(ctx, tx, mamoru.EventSecureAccountStarted, a.ID, r, nil); err != nil {
 		return nil, err
 	}
-	if err := s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL, notify.TemplateSecureAccount, "/password/reset"); err != nil {
+	if err := s.sendSecureCode(ctx, tx, a, to); err != nil {
 		return nil, err
 	}
 	return &mamoru.SecureAccountStart{FlowID: f.ID, FlowSecret: secret}, nil
+}
+
+// sendSecureCode mails a new password-reset code of the flow to the
+// address to.
+func (s *Service) sendSecureCode(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, to string) error {
+	t, err := s.issueToken(ctx, tx, a, mamoru.PurposeSecureAccount, s.cfg.ResetTTL, "")
+	if err != nil {
+		return err
+	}
+	m := s.mail(a, notify.TemplateSecureAccount, map[string]any{"Code": t.code, "Minutes": int(s.cfg.ResetTTL.Minutes())})
+	m.To = to
+	return s.mailer.Enqueue(ctx, tx, m)
 }
 
 func secureExpired() error {
@@ -104,7 +124,11 @@ func (s *Service) state(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow, st *s
 	if err != nil {
 		return nil, err
 	}
-	out := &mamoru.SecureAccountState{Step: f.Step, MaskedEmail: emailaddr.Mask(a.Email), Undone: st.Undone}
+	to := st.To
+	if to == "" {
+		to = a.Email
+	}
+	out := &mamoru.SecureAccountState{Step: f.Step, MaskedEmail: emailaddr.Mask(to), Undone: st.Undone}
 	if f.Step == mamoru.SecureStepReview {
 		out.Changes, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Types: undoableTypes,
 			Since: f.CreatedAt.Add(-s.cfg.UndoWindow), Limit: maxPage})
@@ -135,7 +159,7 @@ func (x Secure) State(ctx context.Context, flowID, secret string) (*mamoru.Secur
 func (x Secure) ResendCode(ctx context.Context, flowID, secret string, r mamoru.Request) error {
 	s := x.s
 	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
-		f, _, err := s.loadSecure(ctx, tx, flowID, secret)
+		f, st, err := s.loadSecure(ctx, tx, flowID, secret)
 		if err != nil {
 			return err
 		}
@@ -147,11 +171,15 @@ func (x Secure) ResendCode(ctx context.Context, flowID, secret string, r mamoru.
 			return err
 		}
 		now := s.clock.Now()
-		last, err := tx.ActiveToken(ctx, a.ID, mamoru.PurposePasswordReset, now)
+		last, err := tx.ActiveToken(ctx, a.ID, mamoru.PurposeSecureAccount, now)
 		if err == nil && now.Sub(last.CreatedAt) < resendInterval {
 			return nil
 		}
-		return s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL, notify.TemplateSecureAccount, "/password/reset")
+		to := st.To
+		if to == "" {
+			to = a.Email
+		}
+		return s.sendSecureCode(ctx, tx, a, to)
 	})
 	if err == nil {
 		s.kick()
@@ -180,7 +208,7 @@ func (x Secure) ResetPassword(ctx context.Context, flowID, secret, code, pw stri
 		return nil, err
 	}
 	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, accountID) },
-		code, mamoru.PurposePasswordReset)
+		code, mamoru.PurposeSecureAccount)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,12 @@ func (s *Service) ResetRequiredCheck(ctx context.Context, at *signin.Attempt) (s
 		if err != nil {
 			return err
 		}
+		// Whoever knows the password can trigger this: at most one code
+		// per resendInterval, so it cannot flood the owner's mailbox.
+		now := s.clock.Now()
+		if last, err := tx.ActiveToken(ctx, a.ID, mamoru.PurposePasswordReset, now); err == nil && now.Sub(last.CreatedAt) < resendInterval {
+			return nil
+		}
 		return s.sendToken(ctx, tx, a, mamoru.PurposePasswordReset, s.cfg.ResetTTL,
 			notify.TemplatePasswordResetRequired, "/password/reset")
 	})

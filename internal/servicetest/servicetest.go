@@ -17,11 +17,15 @@ import (
 	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/catalog"
 	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/event"
+	"github.com/mamoru-id/mamoru/geoip"
+	"github.com/mamoru-id/mamoru/geoip/geoiptest"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
 	"github.com/mamoru-id/mamoru/signin"
 	"github.com/mamoru-id/mamoru/sqlite"
+	"github.com/mamoru-id/mamoru/useragent"
 )
 
 // Env is a wired set of services.
@@ -34,6 +38,8 @@ type Env struct {
 	Accounts *account.Service
 	SignIn   *signin.Service
 	Outbox   notify.OutboxReader
+	Events   *event.Recorder
+	GeoIP    *geoip.DB // over geoiptest.Fixture
 }
 
 // BaseURL is the base URL every link in test messages starts with.
@@ -58,24 +64,62 @@ func New(t testing.TB) *Env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	geo, err := geoip.Open(geoiptest.Fixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := event.New(clock, geo.Lookup, useragent.Parse)
 	sessions := session.NewManager(db, clock, session.DefaultConfig())
+	sessions.SetEvents(events)
 	accounts := account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
-		Common: breach.Common, Clock: clock, Logger: log},
+		Common: breach.Common, Clock: clock, Logger: log, Events: events},
 		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
+	signins := signin.New(db, hasher, sessions, clock, log, signin.Config{})
+	signins.SetObserver(accounts)
+	signins.AddPostCheck(accounts.ResetRequiredCheck)
 	e := &Env{
 		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
-		SignIn: signin.New(db, hasher, sessions, clock, log, signin.Config{}),
-		Outbox: notify.OutboxReader{Store: db},
+		SignIn: signins, Outbox: notify.OutboxReader{Store: db}, Events: events, GeoIP: geo,
 	}
 	t.Cleanup(func() {
 		accounts.Close()
 		db.Close()
+		geo.Close()
 	})
 	return e
 }
 
-// Request is a typical client.
-var Request = mamoru.Request{IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", Language: mamoru.English}
+// Request is a typical client: Firefox on Linux in Shinjuku, Tokyo (in
+// the GeoIP fixture).
+var Request = mamoru.Request{IP: "106.128.1.1", UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0", Language: mamoru.English}
+
+// Stranger is another client: Chrome on Windows in Moscow.
+var Stranger = mamoru.Request{IP: "95.165.1.1", UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", Language: mamoru.English}
+
+// SignInAs signs in with the password from r and returns the result.
+func (e *Env) SignInAs(t testing.TB, email, pw string, r mamoru.Request) *mamoru.SignInResult {
+	t.Helper()
+	res, err := e.SignIn.SubmitPassword(context.Background(), mamoru.PasswordStep{Email: email, Password: pw}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// EventsOf returns the account's events, newest first.
+func (e *Env) EventsOf(t testing.TB, accountID string, types ...mamoru.EventType) []*mamoru.Event {
+	t.Helper()
+	var out []*mamoru.Event
+	err := e.Store.View(context.Background(), func(tx mamoru.Tx) error {
+		var err error
+		out, err = tx.ListEvents(context.Background(), mamoru.EventFilter{AccountID: accountID, Types: types})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 // Mail waits for background jobs and returns the messages to `to`, newest
 // first.
