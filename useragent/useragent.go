@@ -1,4 +1,4 @@
-// Package useragent turns a User-Agent header into a Device: browser, OS,
+// Package useragent turns a User-Agent header into a mamoru.Device: browser, OS,
 // their major versions and a device type, for the session and sign-in
 // history pages and for risk features. It wraps
 // github.com/mileusna/useragent and caches results, since the same
@@ -17,6 +17,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/mamoru-id/mamoru"
 	ua "github.com/mileusna/useragent"
 )
 
@@ -24,33 +25,21 @@ import (
 // ignored. Real headers are far shorter.
 const MaxInput = 512
 
-// The device types.
+// The device types (mamoru.Device.Type).
 const (
 	TypeDesktop = "desktop"
 	TypeMobile  = "mobile"
 	TypeTablet  = "tablet"
-	TypeBot     = "bot" // crawlers and command-line or library HTTP clients
+	TypeBot     = "bot" // crawlers, headless browsers, command-line and library HTTP clients
 	TypeUnknown = "unknown"
 )
 
-// Device is what a User-Agent says about the client. A field is "" when
-// unknown.
-type Device struct {
-	Browser        string // e.g. "Chrome", "Safari", "Firefox", "curl"
-	BrowserVersion string // major version only, e.g. "131"
-	OS             string // e.g. "Windows", "iOS", "macOS", "Android", "Linux"
-	OSVersion      string // major version only, e.g. "10", "17"; "" for macOS (frozen at 10.15.7 in UAs)
-	Type           string // one of the Type constants
-}
-
-// Known reports whether anything about the device is known.
-func (d Device) Known() bool { return d.Browser != "" || d.OS != "" }
-
-// String describes the device for logs, in English: "Chrome 131 on
-// Windows 10", "Safari 17 on iOS 17", "curl 8", "Linux", or "unknown". It is not
-// for people to read in the UI: use Label.
-func (d Device) String() string {
-	b, o := d.browser(), d.os()
+// Describe describes a device for logs, in English: "Chrome 131 on
+// Windows 10", "Safari 17 on iOS 17", "curl 8", "Linux", or "unknown". It
+// is not for people to read in the UI (the display package words devices
+// in the reader's language).
+func Describe(d mamoru.Device) string {
+	b, o := browser(d), system(d)
 	switch {
 	case b != "" && o != "":
 		return b + " on " + o
@@ -63,13 +52,12 @@ func (d Device) String() string {
 	}
 }
 
-// Label is the device for people, built from product names only so that
-// it reads the same in every language: "Chrome 131 (Windows 10)",
-// "Safari 17 (iOS 17)", "curl 8", "Windows 10", or "" when nothing is
-// known, in which case the web layer shows its catalog text for an
-// unknown device.
-func (d Device) Label() string {
-	b, o := d.browser(), d.os()
+// Label is the device built from product names only, so that it reads the
+// same in every language: "Chrome 131 (Windows 10)", "Safari 17 (iOS 17)",
+// "curl 8", "Windows 10", or "" when nothing is known (the caller shows its
+// catalog text for an unknown device).
+func Label(d mamoru.Device) string {
+	b, o := browser(d), system(d)
 	switch {
 	case b != "" && o != "":
 		return b + " (" + o + ")"
@@ -81,10 +69,10 @@ func (d Device) Label() string {
 }
 
 // browser returns "Name Major", "Name", or "".
-func (d Device) browser() string { return join(d.Browser, d.BrowserVersion) }
+func browser(d mamoru.Device) string { return join(d.Browser, d.BrowserVersion) }
 
-// os returns "Name Major", "Name", or "".
-func (d Device) os() string { return join(d.OS, d.OSVersion) }
+// system returns "Name Major", "Name", or "".
+func system(d mamoru.Device) string { return join(d.OS, d.OSVersion) }
 
 func join(name, version string) string {
 	if name == "" || version == "" {
@@ -130,6 +118,8 @@ var tools = map[string]string{
 	"node-fetch":           "node-fetch",
 	"PostmanRuntime":       "Postman",
 	"HTTPie":               "HTTPie",
+	"Java":                 "Java",
+	"Apache-HttpClient":    "Apache-HttpClient",
 	ua.Googlebot:           "Googlebot",
 	ua.Bingbot:             "Bingbot",
 	ua.Applebot:            "Applebot",
@@ -155,9 +145,9 @@ var systems = map[string]string{
 }
 
 // parse does the work of Parse without the cache.
-func parse(s string) Device {
+func parse(s string) mamoru.Device {
 	u := ua.Parse(s)
-	var d Device
+	var d mamoru.Device
 	if name, ok := browsers[u.Name]; ok {
 		d.Browser = name
 	} else if name, ok := tools[u.Name]; ok {
@@ -172,10 +162,18 @@ func parse(s string) Device {
 		switch {
 		case name == "macOS":
 			// Browsers freeze it at 10.15.7; it says nothing.
-		case name == "Windows" && (u.OSVersion == "XP" || u.OSVersion == "Vista"):
-			d.OSVersion = u.OSVersion
+		case name == "Windows":
+			d.OSVersion = windowsVersions[u.OSVersion]
+		case name == "Android" && strings.Contains(s, "Android 10; K)"):
+			// The reduced User-Agent of Chrome 110 and later: the version
+			// is frozen at 10 and the model at K; it says nothing.
 		case u.OSVersionNo.Major > 0:
 			d.OSVersion = strconv.Itoa(u.OSVersionNo.Major)
+		}
+		if name == "Android" && u.Mobile && !strings.Contains(s, "Mobile") {
+			// Android browsers say "Mobile" on phones only; the library
+			// calls every Android device a phone unless it says "Tablet".
+			u.Mobile, u.Tablet = false, true
 		}
 	}
 	switch {
@@ -191,6 +189,13 @@ func parse(s string) Device {
 		d.Type = TypeUnknown
 	}
 	return d
+}
+
+// windowsVersions names Windows NT versions. "Windows NT 10.0" is also
+// what Windows 11 sends (the User-Agent cannot tell them apart).
+var windowsVersions = map[string]string{
+	"10.0": "10", "6.3": "8.1", "6.2": "8", "6.1": "7", "6.0": "Vista", "5.2": "XP", "5.1": "XP",
+	"XP": "XP", "Vista": "Vista",
 }
 
 // truncate cuts s to at most MaxInput bytes, at a rune boundary.
@@ -215,21 +220,21 @@ func truncate(s string) string {
 type Parser struct {
 	mu        sync.Mutex
 	size      int
-	cur, prev map[string]Device
+	cur, prev map[string]mamoru.Device
 }
 
 // NewParser returns a Parser whose cache generations hold size entries
 // each; size <= 0 disables caching.
 func NewParser(size int) *Parser {
-	return &Parser{size: size, cur: make(map[string]Device)}
+	return &Parser{size: size, cur: make(map[string]mamoru.Device)}
 }
 
 // Parse returns the Device for the User-Agent s (its first MaxInput bytes).
 // The empty string gives a Device with Type TypeUnknown.
-func (p *Parser) Parse(s string) Device {
+func (p *Parser) Parse(s string) mamoru.Device {
 	s = strings.TrimSpace(truncate(s))
 	if s == "" {
-		return Device{Type: TypeUnknown}
+		return mamoru.Device{Type: TypeUnknown}
 	}
 	if p.size <= 0 {
 		return parse(s)
@@ -254,9 +259,9 @@ func (p *Parser) Parse(s string) Device {
 
 // put stores d under key in the current generation, rotating when full.
 // p.mu must be held.
-func (p *Parser) put(key string, d Device) {
+func (p *Parser) put(key string, d mamoru.Device) {
 	if len(p.cur) >= p.size {
-		p.prev, p.cur = p.cur, make(map[string]Device, p.size)
+		p.prev, p.cur = p.cur, make(map[string]mamoru.Device, p.size)
 	}
 	p.cur[key] = d
 }
@@ -272,4 +277,4 @@ func (p *Parser) Len() int {
 var defaultParser = NewParser(2048)
 
 // Parse returns the Device for the User-Agent ua using a shared Parser.
-func Parse(ua string) Device { return defaultParser.Parse(ua) }
+func Parse(ua string) mamoru.Device { return defaultParser.Parse(ua) }

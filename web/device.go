@@ -9,7 +9,7 @@ import (
 // 131 (Windows 10)" (product names only, the same in every language), or
 // the catalog's "Unknown device".
 func (s *Server) device(lang mamoru.Language, userAgent string) string {
-	if label := useragent.Parse(userAgent).Label(); label != "" {
+	if label := useragent.Label(useragent.Parse(userAgent)); label != "" {
 		return label
 	}
 	return s.cat.T(lang, "web.device.unknown", nil)
