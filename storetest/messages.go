@@ -59,6 +59,7 @@ func claim(t *testing.T, s mamoru.Store, now, until time.Time, limit int) []*mam
 }
 
 var messageTests = map[string]func(t *testing.T, s mamoru.Store){
+	"OrderKeyDeliversInOrder": orderKeyTest,
 	"EnqueueAndGet": func(t *testing.T, s mamoru.Store) {
 		a := createAccount(t, s, "alice@example.com")
 		m := newMessage(a.Email, t0)
@@ -269,4 +270,69 @@ var messageTests = map[string]func(t *testing.T, s mamoru.Store){
 			return nil
 		})
 	},
+}
+
+// orderKeyTest checks that messages sharing an order key are claimed one
+// at a time, in order, and that parking one releases the next.
+func orderKeyTest(t *testing.T, s mamoru.Store) {
+	{
+		a1 := newMessage("hook", t0)
+		a1.Channel, a1.OrderKey = mamoru.ChannelWebhook, "hook:a"
+		a2 := newMessage("hook", at(time.Second))
+		a2.Channel, a2.OrderKey = mamoru.ChannelWebhook, "hook:a"
+		b1 := newMessage("hook", at(2*time.Second))
+		b1.Channel, b1.OrderKey = mamoru.ChannelWebhook, "hook:b"
+		free := newMessage("x@example.com", at(3*time.Second))
+		enqueue(t, s, a1, a2, b1, free)
+		if got := getMessage(t, s, a1.ID); got.OrderKey != "hook:a" {
+			t.Fatalf("OrderKey not stored: %+v", got)
+		}
+		now := at(time.Minute)
+		// One of each key at a time: a2 waits for a1.
+		got := claim(t, s, now, now.Add(time.Minute), 10)
+		if ids := fmt.Sprint(msgIDs(got)); ids != fmt.Sprint([]string{a1.ID, b1.ID, free.ID}) {
+			t.Fatalf("first claim: %v", ids)
+		}
+		// a1 fails and waits for its retry: a2 still waits.
+		update(t, s, func(tx mamoru.Tx) error {
+			return tx.MarkMessageFailed(ctx(t), a1.ID, now, now.Add(time.Hour), "boom", false)
+		})
+		if got := claim(t, s, now, now.Add(time.Minute), 10); len(got) != 0 {
+			t.Fatalf("claimed %v while a1 is pending", msgIDs(got))
+		}
+		// a1 is parked: the order releases a2.
+		update(t, s, func(tx mamoru.Tx) error {
+			return tx.MarkMessageFailed(ctx(t), a1.ID, now, now.Add(time.Hour), "gone", true)
+		})
+		if got := claim(t, s, now, now.Add(time.Minute), 10); fmt.Sprint(msgIDs(got)) != fmt.Sprint([]string{a2.ID}) {
+			t.Fatalf("after parking a1: %v", msgIDs(got))
+		}
+		// Parked and channel filters.
+		var parked []*mamoru.Message
+		view(t, s, func(tx mamoru.Tx) error {
+			var err error
+			parked, err = tx.ListMessages(ctx(t), mamoru.MessageFilter{Parked: true})
+			return err
+		})
+		if fmt.Sprint(msgIDs(parked)) != fmt.Sprint([]string{a1.ID}) || parked[0].LastError != "gone" {
+			t.Fatalf("parked: %v", msgIDs(parked))
+		}
+		var hooks []*mamoru.Message
+		view(t, s, func(tx mamoru.Tx) error {
+			var err error
+			hooks, err = tx.ListMessages(ctx(t), mamoru.MessageFilter{Channel: mamoru.ChannelWebhook})
+			return err
+		})
+		if len(hooks) != 3 {
+			t.Fatalf("webhook filter: %d", len(hooks))
+		}
+	}
+}
+
+func msgIDs(list []*mamoru.Message) []string {
+	var out []string
+	for _, m := range list {
+		out = append(out, m.ID)
+	}
+	return out
 }

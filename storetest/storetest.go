@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) mamoru.Store) {
 		{"Tokens", tokenTests},
 		{"Messages", messageTests},
 		{"Secrets", secretTests},
+		{"Events", eventTests},
 		{"Tx", txTests},
 		{"Times", timeTests},
 	}
@@ -189,6 +190,9 @@ func newAccount(email string, created time.Time) *mamoru.Account {
 		CreatedAt:         created,
 		UpdatedAt:         created.Add(time.Minute),
 		LastSignInAt:      created.Add(time.Hour),
+		TimeZone:          "Asia/Tokyo",
+		Phone:             "+819012345678",
+		ResetRequiredAt:   created.Add(2 * time.Hour),
 	}
 }
 

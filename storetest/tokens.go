@@ -17,6 +17,7 @@ func newToken(accountID string, purpose mamoru.TokenPurpose, created time.Time) 
 		AccountID: accountID,
 		Purpose:   purpose,
 		Email:     "alice@example.com",
+		Data:      "data of " + id,
 		CodeHash:  hash("code " + id),
 		LinkHash:  hash("link " + id),
 		CreatedAt: created,
