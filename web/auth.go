@@ -10,13 +10,22 @@ import (
 
 // request describes the client for the services.
 func (s *Server) request(r *http.Request) mamoru.Request {
-	// TODO(trusted proxies): take the client address from X-Forwarded-For
-	// when the peer is a configured proxy.
+	return mamoru.Request{IP: s.clientIP(r), UserAgent: r.UserAgent(), Language: state(r).lang}
+}
+
+// clientIP is the client's address: the peer's, or behind a trusted proxy
+// the one the proxy forwarded (Config.ClientIP decides; nil means the
+// peer's).
+func (s *Server) clientIP(r *http.Request) string {
+	if ip := s.cfg.ClientIP.ClientIP(r); ip.IsValid() {
+		return ip.String()
+	}
+	// Not an IP address (a Unix socket): as the server gave it.
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
-	return mamoru.Request{IP: ip, UserAgent: r.UserAgent(), Language: state(r).lang}
+	return ip
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header, and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/catalog"
+	"github.com/mamoru-id/mamoru/clientip"
 )
 
 // Deps are the services and settings the web server works with.
@@ -42,6 +43,9 @@ type Config struct {
 	PasswordMin, PasswordMax int
 	// Version is the server version, shown in the OpenAPI document.
 	Version string
+	// ClientIP finds the client's address behind trusted proxies; nil
+	// means the peer's address (RemoteAddr) only.
+	ClientIP *clientip.Resolver
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
