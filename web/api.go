@@ -10,14 +10,22 @@ import (
 
 // accountJSON is an account as the API shows it.
 type accountJSON struct {
-	ID            string `json:"id"`
-	Email         string `json:"email"`
-	EmailVerified bool   `json:"email_verified"`
-	Language      string `json:"language"`
+	ID            string  `json:"id"`
+	Email         string  `json:"email"`
+	EmailVerified bool    `json:"email_verified"`
+	Language      string  `json:"language"`
+	TimeZone      string  `json:"time_zone"` // IANA name; "UTC" when none is set
+	Phone         *string `json:"phone"`     // masked ("***5678"); null when none
 }
 
 func toAccountJSON(a *mamoru.Account) accountJSON {
-	return accountJSON{ID: a.ID, Email: a.Email, EmailVerified: a.EmailVerified(), Language: string(a.Language)}
+	j := accountJSON{ID: a.ID, Email: a.Email, EmailVerified: a.EmailVerified(), Language: string(a.Language),
+		TimeZone: timeZoneName(a.TimeZone)}
+	if a.Phone != "" {
+		p := maskPhone(a.Phone)
+		j.Phone = &p
+	}
+	return j
 }
 
 // apiTime formats a time for the API: RFC 3339 in UTC.

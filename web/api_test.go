@@ -274,7 +274,7 @@ func TestAuthentication(t *testing.T) {
 	}
 	// Cookie.
 	rec := e.api("GET", "/api/v1/me", "", sessionCookie())
-	if rec.Code != 200 || rec.Body.String() != `{"id":"acct-1","email":"user@example.com","email_verified":true,"language":"en"}` {
+	if rec.Code != 200 || rec.Body.String() != `{"id":"acct-1","email":"user@example.com","email_verified":true,"language":"en","time_zone":"UTC","phone":null}` {
 		t.Errorf("cookie: %d %s", rec.Code, rec.Body)
 	}
 	// Bearer.

@@ -13,12 +13,15 @@ const (
 	FlowCookie     = "__Host-mamoru_flow"    // the secret binding a sign-in flow to this browser
 	CSRFCookie     = "__Host-mamoru_csrf"    // the CSRF double-submit token
 	LanguageCookie = "__Host-mamoru_lang"    // the language chosen with the switch link
+	SecureCookie   = "__Host-mamoru_secure"  // "<flow ID>.<secret>" of a secure-account flow
 )
 
 const (
 	// flowCookieTTL is how long the browser keeps a flow secret; the flow
 	// itself expires on the service's schedule, usually sooner.
 	flowCookieTTL = 30 * time.Minute
+	// secureCookieTTL is how long the browser keeps a secure-account flow.
+	secureCookieTTL = 30 * time.Minute
 	// languageCookieTTL is how long the language choice is remembered.
 	languageCookieTTL = 365 * 24 * time.Hour
 )

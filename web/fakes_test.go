@@ -273,6 +273,9 @@ type env struct {
 	signIn   *fakeSignIn
 	sessions *fakeSessions
 	outbox   *fakeOutbox
+	activity *fakeActivity
+	secure   *fakeSecure
+	profile  *fakeProfile
 	logs     *syncBuffer
 	cat      *catalog.Catalog
 	ready    error
@@ -301,16 +304,20 @@ func newEnv(t *testing.T, dev bool) *env {
 	t.Helper()
 	e := &env{t: t, signIn: &fakeSignIn{}, sessions: newFakeSessions(), logs: &syncBuffer{}, cat: testCatalog}
 	e.accounts = &fakeAccounts{sessions: e.sessions}
+	e.activity, e.secure, e.profile = newFakeActivity(), newFakeSecure(), &fakeProfile{sessions: e.sessions}
 	base, _ := url.Parse("https://id.example.com")
 	d := Deps{
-		Accounts: e.accounts,
-		SignIn:   e.signIn,
-		Sessions: e.sessions,
-		Catalog:  e.cat,
-		Logger:   slog.New(slog.NewTextHandler(e.logs, nil)),
-		Clock:    mamoru.NewFakeClock(testNow),
-		Ready:    func(ctx context.Context) error { return e.ready },
-		Config:   Config{BaseURL: base, Dev: dev, MaxBodyBytes: 1024, PasswordMin: 8, PasswordMax: 64, Version: "test"},
+		Accounts:      e.accounts,
+		SignIn:        e.signIn,
+		Sessions:      e.sessions,
+		Activity:      e.activity,
+		SecureAccount: e.secure,
+		Profile:       e.profile,
+		Catalog:       e.cat,
+		Logger:        slog.New(slog.NewTextHandler(e.logs, nil)),
+		Clock:         mamoru.NewFakeClock(testNow),
+		Ready:         func(ctx context.Context) error { return e.ready },
+		Config:        Config{BaseURL: base, Dev: dev, MaxBodyBytes: 1024, PasswordMin: 8, PasswordMax: 64, Version: "test"},
 	}
 	if dev {
 		e.outbox = &fakeOutbox{}

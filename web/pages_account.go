@@ -32,8 +32,20 @@ func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	if st == nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "account", s.newView(r, "web.account.title"))
+	v := s.newView(r, "web.account.title")
+	data := accountData{TimeZone: timeZoneName(st.account.TimeZone)}
+	if st.account.Phone != "" {
+		data.Phone = maskPhone(st.account.Phone)
+	}
+	v.Data = data
+	s.render(w, r, http.StatusOK, "account", v)
 	return nil
+}
+
+// accountData is the data of the account page.
+type accountData struct {
+	Phone    string // masked, "" for none
+	TimeZone string
 }
 
 // sessionRow is one line of the sessions table.

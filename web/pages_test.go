@@ -66,7 +66,7 @@ func signInStatus(s mamoru.SignInStatus) func(e *env) {
 
 func pageCases() []pageCase {
 	wrongPW := url.Values{"flow_id": {"flow-1"}, "email": {goodEmail}, "password": {"nope"}}
-	return []pageCase{
+	return append([]pageCase{
 		{"signup", false, nil, getPage("/signup", false), 200},
 		{"signup error", false, failWith(mamoru.EPasswordTooShort), postPage("/signup", url.Values{"email": {"a@example.com"}, "language": {"ja"}}, false), 400},
 		{"signup bad language", false, nil, postPage("/signup", url.Values{"email": {"a@example.com"}, "language": {"xx"}}, false), 400},
@@ -107,7 +107,7 @@ func pageCases() []pageCase {
 		{"outbox empty", true, nil, getPage("/dev/outbox?to=nobody%40example.com", false), 200},
 		{"outbox message", true, nil, getPage("/dev/outbox/msg-new", false), 200},
 		{"outbox missing", true, nil, getPage("/dev/outbox/nope", false), 404},
-	}
+	}, activityPageCases()...)
 }
 
 func TestEveryPageRendersInEveryLanguage(t *testing.T) {

@@ -18,7 +18,7 @@ const (
 
 // Route is one entry of the route table.
 type Route struct {
-	Method string    // GET, POST, DELETE
+	Method string    // GET, POST, PATCH, DELETE
 	Path   string    // a Go 1.22 ServeMux path pattern
 	Kind   RouteKind // how responses and errors are rendered
 	Dev    bool      // registered only when Deps.Outbox is set
@@ -49,6 +49,22 @@ func Routes() []Route {
 		{"POST", "/api/v1/password/forgot", KindAPI, false, (*Server).apiPasswordForgot},
 		{"POST", "/api/v1/password/reset", KindAPI, false, (*Server).apiPasswordReset},
 		{"GET", "/api/v1/me", KindAPI, false, (*Server).apiMe},
+		{"PATCH", "/api/v1/account", KindAPI, false, (*Server).apiUpdateAccount},
+		{"POST", "/api/v1/account/email", KindAPI, false, (*Server).apiStartEmailChange},
+		{"POST", "/api/v1/account/email/confirm", KindAPI, false, (*Server).apiConfirmEmailChange},
+		{"POST", "/api/v1/account/phone", KindAPI, false, (*Server).apiStartPhoneChange},
+		{"POST", "/api/v1/account/phone/confirm", KindAPI, false, (*Server).apiConfirmPhoneChange},
+		{"POST", "/api/v1/account/phone/remove", KindAPI, false, (*Server).apiRemovePhone},
+		{"GET", "/api/v1/account/logins", KindAPI, false, (*Server).apiLogins},
+		{"GET", "/api/v1/account/events", KindAPI, false, (*Server).apiEvents},
+		{"POST", "/api/v1/account/events/{id}/confirm", KindAPI, false, (*Server).apiConfirmEvent},
+		{"POST", "/api/v1/account/events/{id}/deny", KindAPI, false, (*Server).apiDenyEvent},
+		{"GET", "/api/v1/secure-account", KindAPI, false, (*Server).apiSecureState},
+		{"POST", "/api/v1/secure-account/resend", KindAPI, false, (*Server).apiSecureResend},
+		{"POST", "/api/v1/secure-account/reset", KindAPI, false, (*Server).apiSecureReset},
+		{"POST", "/api/v1/secure-account/undo", KindAPI, false, (*Server).apiSecureUndo},
+		{"POST", "/api/v1/events/answer", KindAPI, false, (*Server).apiAnswer},
+		{"POST", "/api/v1/email/revert", KindAPI, false, (*Server).apiRevertEmail},
 		{"GET", "/api/v1/openapi.json", KindAPI, false, (*Server).apiOpenAPI},
 		{"GET", "/api/v1/dev/outbox", KindAPI, true, (*Server).apiDevOutbox},
 
@@ -73,6 +89,28 @@ func Routes() []Route {
 		{"POST", "/account/password", KindPage, false, (*Server).postPasswordChange},
 		{"POST", "/account/sessions/{id}/revoke", KindPage, false, (*Server).postRevokeSession},
 		{"POST", "/account/sessions/revoke-all", KindPage, false, (*Server).postRevokeAll},
+		{"GET", "/account/activity", KindPage, false, (*Server).pageActivity},
+		{"GET", "/account/events", KindPage, false, (*Server).pageEvents},
+		{"POST", "/account/events/{id}/confirm", KindPage, false, (*Server).postConfirmEvent},
+		{"POST", "/account/events/{id}/deny", KindPage, false, (*Server).postDenyEvent},
+		{"GET", "/account/settings", KindPage, false, (*Server).pageSettings},
+		{"POST", "/account/settings", KindPage, false, (*Server).postSettings},
+		{"GET", "/account/email", KindPage, false, (*Server).pageEmail},
+		{"POST", "/account/email", KindPage, false, (*Server).postEmail},
+		{"POST", "/account/email/confirm", KindPage, false, (*Server).postEmailConfirm},
+		{"GET", "/account/phone", KindPage, false, (*Server).pagePhone},
+		{"POST", "/account/phone", KindPage, false, (*Server).postPhone},
+		{"POST", "/account/phone/confirm", KindPage, false, (*Server).postPhoneConfirm},
+		{"POST", "/account/phone/remove", KindPage, false, (*Server).postPhoneRemove},
+		{"GET", "/secure-account", KindPage, false, (*Server).pageSecure},
+		{"POST", "/secure-account/reset", KindPage, false, (*Server).postSecureReset},
+		{"POST", "/secure-account/resend", KindPage, false, (*Server).postSecureResend},
+		{"POST", "/secure-account/undo", KindPage, false, (*Server).postSecureUndo},
+		{"GET", "/events/answer", KindPage, false, (*Server).pageAnswer},
+		{"POST", "/events/answer", KindPage, false, (*Server).postAnswer},
+		{"GET", "/events/answer/done", KindPage, false, (*Server).pageAnswerDone},
+		{"GET", "/email/revert", KindPage, false, (*Server).pageRevert},
+		{"POST", "/email/revert", KindPage, false, (*Server).postRevert},
 		{"GET", "/lang/{lang}", KindPage, false, (*Server).pageLanguage},
 		{"GET", "/dev/outbox", KindPage, true, (*Server).pageOutbox},
 		{"GET", "/dev/outbox/{id}", KindPage, true, (*Server).pageOutboxMessage},
@@ -81,5 +119,6 @@ func Routes() []Route {
 		{"GET", "/static/{file}", KindPlain, false, (*Server).static},
 		{"GET", "/healthz", KindPlain, false, (*Server).healthz},
 		{"GET", "/readyz", KindPlain, false, (*Server).readyz},
+		{"GET", jwksPath, KindPlain, false, (*Server).wellKnownJWKS},
 	}
 }

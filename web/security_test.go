@@ -114,8 +114,11 @@ func TestCSRF(t *testing.T) {
 
 func TestCSRFTokenInEveryForm(t *testing.T) {
 	e := newEnv(t, true)
-	for _, p := range []string{"/signup", "/verify", "/verify/link?token=t", "/signin", "/password/forgot", "/password/reset", "/account", "/account/security"} {
-		cookies := []*http.Cookie{{Name: CSRFCookie, Value: testCSRF}}
+	e.sessions.accounts["acct-1"].Phone = "+819012345678"
+	for _, p := range []string{"/signup", "/verify", "/verify/link?token=t", "/signin", "/password/forgot", "/password/reset", "/account", "/account/security",
+		"/account/activity", "/account/events", "/account/settings", "/account/email", "/account/email?step=code", "/account/phone",
+		"/account/phone?step=code", "/secure-account", "/events/answer?token=" + goodAnswerToken, "/email/revert?token=t"} {
+		cookies := []*http.Cookie{{Name: CSRFCookie, Value: testCSRF}, secureCookie()}
 		if strings.HasPrefix(p, "/account") {
 			cookies = append(cookies, sessionCookie())
 		}
@@ -133,8 +136,14 @@ const wantCSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; fo
 
 func TestSecurityHeadersOnPages(t *testing.T) {
 	e := newEnv(t, true)
-	for _, p := range []string{"/signin", "/signup", "/verify", "/password/forgot", "/password/reset?token=abc", "/account", "/account/security", "/dev/outbox", "/nope"} {
-		rec := e.get(p, sessionCookie())
+	for _, p := range []string{"/signin", "/signup", "/verify", "/password/forgot", "/password/reset?token=abc", "/account", "/account/security", "/dev/outbox", "/nope",
+		"/account/activity", "/account/events", "/account/settings", "/account/email", "/account/phone", "/secure-account", "/secure-account?expired",
+		"/events/answer?token=" + goodAnswerToken, "/events/answer?token=bad", "/events/answer/done", "/email/revert?token=t"} {
+		cookies := []*http.Cookie{sessionCookie()}
+		if p != "/secure-account?expired" {
+			cookies = append(cookies, secureCookie())
+		}
+		rec := e.get(p, cookies...)
 		h := rec.Header()
 		if h.Get("Content-Security-Policy") != wantCSP || h.Get("Referrer-Policy") != "no-referrer" ||
 			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Cache-Control") != "no-store" ||
@@ -157,8 +166,9 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 
 func TestNoInlineScriptOrStyle(t *testing.T) {
 	e := newEnv(t, true)
-	for _, p := range []string{"/signin", "/signup", "/account/security", "/dev/outbox"} {
-		body := e.get(p, sessionCookie()).Body.String()
+	for _, p := range []string{"/signin", "/signup", "/account/security", "/dev/outbox", "/account/activity", "/account/events",
+		"/account/settings", "/account/email", "/account/phone", "/secure-account", "/events/answer?token=" + goodAnswerToken, "/email/revert?token=t"} {
+		body := e.get(p, sessionCookie(), secureCookie()).Body.String()
 		if strings.Contains(body, "<script") || strings.Contains(body, "<style") || strings.Contains(body, " style=") {
 			t.Errorf("%s has inline script or style", p)
 		}

@@ -15,9 +15,15 @@ import (
 
 // Deps are the services and settings the web server works with.
 type Deps struct {
-	Accounts mamoru.AccountService
-	SignIn   mamoru.SignInService
-	Sessions mamoru.SessionService
+	Accounts      mamoru.AccountService
+	SignIn        mamoru.SignInService
+	Sessions      mamoru.SessionService
+	Activity      mamoru.ActivityService
+	SecureAccount mamoru.SecureAccountService
+	Profile       mamoru.ProfileService
+	// JWKS serves the signing keys at /.well-known/jwks.json; without it
+	// that path is 404.
+	JWKS http.Handler
 	// Outbox is set only in dev mode; without it the dev outbox routes
 	// are not registered at all.
 	Outbox  mamoru.OutboxService
@@ -56,6 +62,10 @@ type Server struct {
 	accounts mamoru.AccountService
 	signIn   mamoru.SignInService
 	sessions mamoru.SessionService
+	activity mamoru.ActivityService
+	secure   mamoru.SecureAccountService
+	profile  mamoru.ProfileService
+	jwks     http.Handler
 	outbox   mamoru.OutboxService
 	cat      *catalog.Catalog
 	log      *slog.Logger
@@ -72,8 +82,9 @@ type Server struct {
 // NewServer checks d and returns the server with every route registered.
 func NewServer(d Deps) (*Server, error) {
 	switch {
-	case d.Accounts == nil, d.SignIn == nil, d.Sessions == nil:
-		return nil, errors.New("web: Accounts, SignIn and Sessions are required")
+	case d.Accounts == nil, d.SignIn == nil, d.Sessions == nil,
+		d.Activity == nil, d.SecureAccount == nil, d.Profile == nil:
+		return nil, errors.New("web: Accounts, SignIn, Sessions, Activity, SecureAccount and Profile are required")
 	case d.Catalog == nil:
 		return nil, errors.New("web: Catalog is required")
 	case d.Config.BaseURL == nil || d.Config.BaseURL.Scheme == "" || d.Config.BaseURL.Host == "":
@@ -83,6 +94,10 @@ func NewServer(d Deps) (*Server, error) {
 		accounts: d.Accounts,
 		signIn:   d.SignIn,
 		sessions: d.Sessions,
+		activity: d.Activity,
+		secure:   d.SecureAccount,
+		profile:  d.Profile,
+		jwks:     d.JWKS,
 		outbox:   d.Outbox,
 		cat:      d.Catalog,
 		log:      d.Logger,

@@ -19,14 +19,16 @@ var templateFiles embed.FS
 var pageNames = []string{
 	"error", "signup", "verify", "verify_link", "signin", "forgot", "reset",
 	"account", "security", "outbox", "outbox_message",
+	"activity", "events", "secure_account", "answer", "answer_done", "revert", "link_invalid",
+	"settings", "email_change", "phone",
 }
 
-// parsePages parses every page with the layout.
+// parsePages parses every page with the layout and the shared parts.
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New(name).Option("missingkey=zero").
-			ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+			ParseFS(templateFiles, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -57,14 +59,25 @@ type view struct {
 // notices maps the ?notice= values that pages accept to catalog IDs; other
 // values are ignored, so a link cannot make a page say arbitrary things.
 var notices = map[string]string{
-	"verification_sent":     "web.notice.verification_sent",
-	"verified":              "web.notice.verified",
-	"signed_out":            "web.notice.signed_out",
-	"signed_out_everywhere": "web.notice.signed_out_everywhere",
-	"reset_sent":            "web.notice.reset_sent",
-	"password_reset":        "web.notice.password_reset",
-	"password_changed":      "web.notice.password_changed",
-	"session_revoked":       "web.notice.session_revoked",
+	"verification_sent":      "web.notice.verification_sent",
+	"verified":               "web.notice.verified",
+	"signed_out":             "web.notice.signed_out",
+	"signed_out_everywhere":  "web.notice.signed_out_everywhere",
+	"reset_sent":             "web.notice.reset_sent",
+	"password_reset":         "web.notice.password_reset",
+	"password_changed":       "web.notice.password_changed",
+	"session_revoked":        "web.notice.session_revoked",
+	"event_confirmed":        "web.notice.event_confirmed",
+	"event_already_answered": "web.notice.event_already_answered",
+	"secure_password_set":    "web.notice.secure_password_set",
+	"code_resent":            "web.notice.code_resent",
+	"change_undone":          "web.notice.change_undone",
+	"settings_saved":         "web.notice.settings_saved",
+	"email_code_sent":        "web.notice.email_code_sent",
+	"email_changed":          "web.notice.email_changed",
+	"phone_code_sent":        "web.notice.phone_code_sent",
+	"phone_changed":          "web.notice.phone_changed",
+	"phone_removed":          "web.notice.phone_removed",
 }
 
 // newView starts the view of a page with the request's language, CSRF
@@ -104,22 +117,23 @@ func (v *view) T(id string, args ...any) string {
 	return v.s.cat.T(v.Lang, id, data)
 }
 
-// displayZones is the time zone each language's pages show times in.
-var displayZones = map[mamoru.Language]*time.Location{
-	mamoru.Japanese: time.FixedZone("JST", 9*60*60),
-	mamoru.English:  time.UTC,
+// Time formats a time for people in the account's time zone (see
+// displayZone), naming the zone.
+func (v *view) Time(t time.Time) string {
+	return formatTime(v.Lang, displayZone(v.Lang, v.Account), t)
 }
 
-// Time formats a time for people, with the catalog's layout.
-func (v *view) Time(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	loc := displayZones[v.Lang]
-	if loc == nil {
-		loc = time.UTC
-	}
-	return t.In(loc).Format(v.T("web.format.datetime"))
+// rowView is an event row with the page around it, for the shared
+// templates of parts.html.
+type rowView struct {
+	*view
+	Row  eventRow
+	From string // "activity" or "events": where answer buttons come back to
+}
+
+// WithRow pairs row with the page, for {{template "event_meta" ($.WithRow .)}}.
+func (v *view) WithRow(row eventRow, from string) rowView {
+	return rowView{view: v, Row: row, From: from}
 }
 
 // LanguageName is the name of language l in the page's language.
