@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mamoru-id/mamoru/clientip"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
 	"gopkg.in/yaml.v3"
@@ -35,6 +36,18 @@ type Config struct {
 	SignIn   SignInConfig   `yaml:"signin"`
 	Tokens   TokensConfig   `yaml:"tokens"`
 	Outbox   OutboxConfig   `yaml:"outbox"`
+	// TrustedProxies and ProxyHeader say where the client's address comes
+	// from behind reverse proxies (docs/geoip.md).
+	TrustedProxies []string    `yaml:"trusted_proxies" doc:"reverse proxies and load balancers whose forwarding header is believed: IP addresses or CIDR prefixes (environment: comma-separated)"`
+	ProxyHeader    string      `yaml:"proxy_header" doc:"the header the trusted proxies set: X-Forwarded-For, Forwarded (RFC 7239), or empty for none"`
+	GeoIP          GeoIPConfig `yaml:"geoip"`
+}
+
+// GeoIPConfig names the MaxMind-format databases that place IP addresses
+// (docs/geoip.md); without them places are unknown.
+type GeoIPConfig struct {
+	CityDB string `yaml:"city_db" doc:"city database (.mmdb): GeoLite2 City, GeoIP2 City or DB-IP IP to City Lite"`
+	ASNDB  string `yaml:"asn_db" doc:"ASN database (.mmdb): GeoLite2 ASN or DB-IP IP to ASN Lite"`
 }
 
 // LogConfig configures logging.
@@ -117,6 +130,8 @@ func DefaultConfig() Config {
 		SignIn:   SignInConfig{FlowTTL: 15 * time.Minute},
 		Tokens:   TokensConfig{VerifyTTL: time.Hour, ResetTTL: 15 * time.Minute, MaxCodeTries: 5},
 		Outbox:   OutboxConfig{PollInterval: time.Second, MaxAttempts: 10},
+
+		ProxyHeader: clientip.XForwardedFor,
 	}
 }
 
@@ -223,6 +238,17 @@ func setValue(v reflect.Value, s string) error {
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(s)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("unsupported type %s", v.Type())
+		}
+		var list []string
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v.Set(reflect.ValueOf(list))
 	case reflect.Bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -283,6 +309,12 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("database.driver", "must be sqlite or postgres")
+	}
+	if _, err := clientip.ParseTrusted(c.TrustedProxies); err != nil {
+		bad("trusted_proxies", "%v", err)
+	}
+	if _, err := clientip.New(nil, c.ProxyHeader); err != nil {
+		bad("proxy_header", "must be X-Forwarded-For, Forwarded, or empty for none")
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		bad("http.max_body_bytes", "must be at least 1024")

@@ -4,6 +4,7 @@
 //	mamoru migrate [--config FILE] [--db PATH|URL]
 //	mamoru user create|show|list|lock|unlock|import ...
 //	mamoru config check [--config FILE]
+//	mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
 //	mamoru version
 //
 // This package is the only one that imports every adapter and wires them
@@ -60,6 +61,7 @@ Usage:
   mamoru user unlock EMAIL|ID
   mamoru user import FILE.jsonl [--skip-existing]
   mamoru config check [--config FILE]
+  mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
   mamoru version
 
 Every command reads --config FILE and MAMORU_* environment variables
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, env, args[1:])
 	case "config":
 		return cmdConfig(ctx, env, args[1:])
+	case "geoip":
+		return cmdGeoIP(ctx, env, args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mamoru", version)
 		return nil
