@@ -2,6 +2,8 @@ package geoip_test
 
 import (
 	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -469,4 +471,47 @@ func BenchmarkLookupParallel(b *testing.B) {
 			db.Lookup(ip)
 		}
 	})
+}
+
+// BenchmarkLookupLarge looks up random addresses in a synthetic city
+// database of 250,000 IPv4 /24 networks with 2,000 distinct records
+// (8 MB, 1.3 million tree nodes; a real GeoLite2 City file is tens of MB),
+// with the fixture's ASN database. Building it takes a few seconds.
+func BenchmarkLookupLarge(b *testing.B) {
+	dir := b.TempDir()
+	city := filepath.Join(dir, "large-city.mmdb")
+	recs := make([]geoiptest.CityRecord, 0, 250000)
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	for i := range 250000 {
+		n := rng.Uint32() &^ 0xff
+		if n>>24 == 10 || n>>24 == 127 || n>>24 >= 224 || n>>24 == 0 {
+			continue
+		}
+		k := i % 2000
+		recs = append(recs, geoiptest.CityRecord{
+			Network: fmt.Sprintf("%d.%d.%d.0/24", n>>24, n>>16&0xff, n>>8&0xff), Country: "JP",
+			Region: fmt.Sprintf("Region %d", k%47), RegionJA: fmt.Sprintf("県 %d", k%47),
+			City: fmt.Sprintf("City %d", k), CityJA: fmt.Sprintf("市 %d", k), Lat: 35 + float64(k)/1000, Lon: 139, Radius: 20,
+		})
+	}
+	geoiptest.WriteCity(b, city, recs)
+	_, asn := geoiptest.Fixture(b)
+	db, err := geoip.Open(city, asn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ips := make([]netip.Addr, 4096)
+	for i := range ips {
+		n, _ := netip.ParsePrefix(recs[rng.IntN(len(recs))].Network)
+		ips[i] = n.Addr().Next()
+	}
+	fi, _ := os.Stat(city)
+	b.Logf("city database: %d bytes, %d nodes", fi.Size(), db.Info()[0].Nodes)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		db.Lookup(ips[i%len(ips)])
+		i++
+	}
 }
