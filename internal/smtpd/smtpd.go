@@ -68,10 +68,9 @@ type Server struct {
 	maildir string
 	logdir  string
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when cmd has exited
-	stderr *lockedBuffer
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 }
 
 // Delivered is one message found in the maildir.
@@ -216,9 +215,15 @@ func (s *Server) start() error {
 	defer s.mu.Unlock()
 	cmd := exec.Command(s.bin, "-C", s.conf, "-bdf")
 	cmd.Dir = s.dir
-	s.stderr = &lockedBuffer{}
-	cmd.Stdout = s.stderr
-	cmd.Stderr = s.stderr
+	// A file, not a pipe: Wait must not wait for Exim's children, which
+	// inherit it.
+	out, err := os.OpenFile(filepath.Join(s.dir, "exim.stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -268,14 +273,18 @@ func (s *Server) stopLocked() {
 	if s.cmd == nil {
 		return
 	}
-	pgid := s.cmd.Process.Pid // the group this server's processes run in (Setpgid)
+	// Setpgid made the daemon the leader of a process group that its
+	// children (receiving and delivering processes) share.
+	pgid := s.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-s.done:
-	case <-time.After(5 * time.Second):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-s.done
+	case <-time.After(2 * time.Second):
 	}
+	// Children may be left (a client that has not hung up): a stopped
+	// server is dead.
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	<-s.done
 	s.cmd = nil
 }
 
@@ -290,9 +299,9 @@ func (s *Server) Log() string {
 		b.WriteString("--- exim paniclog\n")
 		b.Write(data)
 	}
-	if s.stderr != nil {
+	if data, err := os.ReadFile(filepath.Join(s.dir, "exim.stderr")); err == nil {
 		b.WriteString("--- exim stderr\n")
-		b.WriteString(s.stderr.String())
+		b.Write(data)
 	}
 	return b.String()
 }
@@ -664,22 +673,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects Exim's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
