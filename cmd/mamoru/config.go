@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/mamoru-id/mamoru/clientip"
+	"github.com/mamoru-id/mamoru/delivery"
+	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
+	"github.com/mamoru-id/mamoru/webhook"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,6 +44,17 @@ type Config struct {
 	TrustedProxies []string    `yaml:"trusted_proxies" doc:"reverse proxies and load balancers whose forwarding header is believed: IP addresses or CIDR prefixes (environment: comma-separated)"`
 	ProxyHeader    string      `yaml:"proxy_header" doc:"the header the trusted proxies set: X-Forwarded-For, Forwarded (RFC 7239), or empty for none"`
 	GeoIP          GeoIPConfig `yaml:"geoip"`
+	// Delivery of messages and events (docs/delivery.md, docs/webhooks.md).
+	ProductName string              `yaml:"product_name" doc:"the service name that messages use"`
+	SMTP        delivery.SMTPConfig `yaml:"smtp"`
+	SMS         delivery.SMSConfig  `yaml:"sms"`
+	Webhooks    webhook.Config      `yaml:"webhooks"`
+	Events      EventsConfig        `yaml:"events"`
+}
+
+// EventsConfig tunes the security event log (docs/events.md).
+type EventsConfig struct {
+	Retention time.Duration `yaml:"retention" doc:"security events older than this are deleted"`
 }
 
 // GeoIPConfig names the MaxMind-format databases that place IP addresses
@@ -111,6 +125,10 @@ type TokensConfig struct {
 type OutboxConfig struct {
 	PollInterval time.Duration `yaml:"poll_interval" doc:"how often the worker looks for due messages"`
 	MaxAttempts  int           `yaml:"max_attempts" doc:"failed deliveries before a message is parked"`
+	Batch        int           `yaml:"batch" doc:"messages a worker claims at once"`
+	ClaimTTL     time.Duration `yaml:"claim_ttl" doc:"how long a claim holds before another worker may take the message (a crashed worker's messages wait this long)"`
+	BaseBackoff  time.Duration `yaml:"base_backoff" doc:"delay after the first failed delivery; doubles with each failure, with jitter"`
+	MaxBackoff   time.Duration `yaml:"max_backoff" doc:"longest delay between two attempts"`
 }
 
 // DefaultConfig returns the configuration of `mamoru serve` with no file.
@@ -129,7 +147,11 @@ func DefaultConfig() Config {
 		Sessions: SessionsConfig{IdleTimeout: sessions.IdleTimeout, AbsoluteTimeout: sessions.AbsoluteTimeout},
 		SignIn:   SignInConfig{FlowTTL: 15 * time.Minute},
 		Tokens:   TokensConfig{VerifyTTL: time.Hour, ResetTTL: 15 * time.Minute, MaxCodeTries: 5},
-		Outbox:   OutboxConfig{PollInterval: time.Second, MaxAttempts: 10},
+		Outbox: OutboxConfig{PollInterval: time.Second, MaxAttempts: 10, Batch: 20, ClaimTTL: time.Minute,
+			BaseBackoff: 5 * time.Second, MaxBackoff: time.Hour},
+		ProductName: notify.DefaultProductName,
+		SMTP:        delivery.SMTPConfig{Security: "starttls", Timeout: 30 * time.Second},
+		Events:      EventsConfig{Retention: 400 * 24 * time.Hour},
 
 		ProxyHeader: clientip.XForwardedFor,
 	}
@@ -310,6 +332,25 @@ func (c *Config) Validate() error {
 	default:
 		bad("database.driver", "must be sqlite or postgres")
 	}
+	if c.SMTP.Host != "" {
+		if err := c.SMTP.Validate(); err != nil {
+			bad("smtp", "%v", err)
+		}
+	}
+	if c.SMS.Provider != "" {
+		if err := c.SMS.Validate(); err != nil {
+			bad("sms", "%v", err)
+		}
+	}
+	if err := c.Webhooks.Validate(); err != nil {
+		bad("webhooks", "%v", err)
+	}
+	if c.Outbox.Batch < 1 || c.Outbox.Batch > 1000 {
+		bad("outbox.batch", "must be between 1 and 1000")
+	}
+	if c.ProductName == "" || len(c.ProductName) > 64 {
+		bad("product_name", "must be 1 to 64 characters")
+	}
 	if _, err := clientip.ParseTrusted(c.TrustedProxies); err != nil {
 		bad("trusted_proxies", "%v", err)
 	}
@@ -325,7 +366,9 @@ func (c *Config) Validate() error {
 		"http.shutdown_timeout": c.HTTP.ShutdownTimeout, "sessions.idle_timeout": c.Sessions.IdleTimeout,
 		"sessions.absolute_timeout": c.Sessions.AbsoluteTimeout, "signin.flow_ttl": c.SignIn.FlowTTL,
 		"tokens.verify_ttl": c.Tokens.VerifyTTL, "tokens.reset_ttl": c.Tokens.ResetTTL,
-		"outbox.poll_interval": c.Outbox.PollInterval,
+		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.claim_ttl": c.Outbox.ClaimTTL,
+		"outbox.base_backoff": c.Outbox.BaseBackoff, "outbox.max_backoff": c.Outbox.MaxBackoff,
+		"events.retention": c.Events.Retention,
 	} {
 		if d <= 0 {
 			bad(key, "must be a positive duration such as 15m")

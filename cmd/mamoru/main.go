@@ -57,9 +57,11 @@ Usage:
   mamoru user create --email EMAIL [--language ja|en] [--verified]   (password on stdin)
   mamoru user show EMAIL|ID
   mamoru user list [--query TEXT] [--limit N]
-  mamoru user lock EMAIL|ID [--restrict]
+  mamoru user lock EMAIL|ID [--restrict] [--reason TEXT]
   mamoru user unlock EMAIL|ID
+  mamoru user require-reset EMAIL|ID [--reason TEXT]
   mamoru user import FILE.jsonl [--skip-existing]
+  mamoru outbox list [--parked] [--channel email|sms|webhook] [--limit N]
   mamoru config check [--config FILE]
   mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
   mamoru version
@@ -84,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, env, args[1:])
 	case "config":
 		return cmdConfig(ctx, env, args[1:])
+	case "outbox":
+		return cmdOutbox(ctx, env, args[1:])
 	case "geoip":
 		return cmdGeoIP(ctx, env, args[1:])
 	case "version", "--version", "-v":

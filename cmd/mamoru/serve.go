@@ -16,10 +16,15 @@ import (
 	"github.com/mamoru-id/mamoru/account"
 	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/catalog"
+	"github.com/mamoru-id/mamoru/delivery"
+	"github.com/mamoru-id/mamoru/event"
+	"github.com/mamoru-id/mamoru/geoip"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/session"
 	"github.com/mamoru-id/mamoru/signin"
+	"github.com/mamoru-id/mamoru/useragent"
 	"github.com/mamoru-id/mamoru/web"
+	"github.com/mamoru-id/mamoru/webhook"
 )
 
 // cmdServe implements `mamoru serve`.
@@ -91,12 +96,8 @@ func serve(ctx context.Context, env *environment, cfg Config) error {
 	}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	if app.worker != nil {
-		wg.Go(func() { app.worker.Run(workCtx) })
-	} else {
-		log.Warn("no message sender configured: messages stay in the outbox until one is (run with --dev to see them at /dev/outbox)")
-	}
-	wg.Go(func() { janitor(workCtx, store, log) })
+	wg.Go(func() { app.worker.Run(workCtx) })
+	wg.Go(func() { janitor(workCtx, store, cfg.Events.Retention, log) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -114,9 +115,9 @@ func serve(ctx context.Context, env *environment, cfg Config) error {
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
-	app.accounts.Close()
 	stopWork()
 	wg.Wait()
+	app.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -129,6 +130,68 @@ type app struct {
 	handler  http.Handler
 	worker   *notify.Worker
 	accounts *account.Service
+	geo      *geoip.DB
+	close    []func()
+}
+
+// Close releases what build opened, after the server and the worker have
+// stopped.
+func (a *app) Close() {
+	a.accounts.Close()
+	for _, f := range a.close {
+		f()
+	}
+	a.geo.Close()
+}
+
+// unconfigured is the sender of a channel that has none (no smtp/sms
+// section and no --dev): its messages wait, retried with backoff until
+// one is configured or they are parked.
+type unconfigured mamoru.Channel
+
+func (u unconfigured) Send(context.Context, *mamoru.Message) error {
+	return fmt.Errorf("no sender configured for %s messages", string(u))
+}
+
+// senders picks the sender of each channel: the configured one, else the
+// dev outbox in dev mode, else none (messages wait).
+func senders(cfg Config, clock mamoru.Clock, log *slog.Logger) (*delivery.Router, []func(), error) {
+	r := &delivery.Router{}
+	var closers []func()
+	fallback := func(ch mamoru.Channel) delivery.Sender {
+		if cfg.Dev {
+			return notify.DevSender{}
+		}
+		log.Warn("no sender configured: these messages wait in the outbox (run with --dev to see them at /dev/outbox)", "channel", ch)
+		return unconfigured(ch)
+	}
+	if cfg.SMTP.Host != "" {
+		smtp, err := delivery.NewSMTPSender(cfg.SMTP)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Email = smtp
+	} else {
+		r.Email = fallback(mamoru.ChannelEmail)
+	}
+	sms, err := delivery.NewSMSSender(cfg.SMS)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sms != nil {
+		r.SMS = sms
+	} else {
+		r.SMS = fallback(mamoru.ChannelSMS)
+	}
+	if len(cfg.Webhooks.Endpoints) > 0 {
+		hooks, err := webhook.NewSender(cfg.Webhooks, clock)
+		if err != nil {
+			return nil, nil, err
+		}
+		r.Webhook = hooks
+		closers = append(closers, hooks.Close)
+	}
+	return r, closers, nil
 }
 
 // build wires every component from the configuration.
@@ -151,24 +214,54 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	if err != nil {
 		return nil, err
 	}
-	mailer, err := notify.NewMailer(cat, baseURL, clock)
+	mailer, err := notify.NewMailer(cat, baseURL, clock, notify.WithProductName(cfg.ProductName))
 	if err != nil {
 		return nil, err
 	}
 	a := &app{}
-	kick := func() {}
-	if cfg.Dev {
-		a.worker = notify.NewWorker(store, notify.DevSender{}, clock, log, notify.WorkerConfig{
-			PollInterval: cfg.Outbox.PollInterval, MaxAttempts: cfg.Outbox.MaxAttempts,
-		})
-		kick = a.worker.Kick
+	if a.geo, err = openGeoIP(cfg.GeoIP); err != nil {
+		return nil, err
 	}
+	for _, info := range a.geo.Info() {
+		log.Info("geoip database", "db", info.String())
+	}
+	resolver, err := clientIPResolver(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	// Events, and the webhooks that carry them to the apps.
+	events := event.New(clock, a.geo.Lookup, useragent.Parse)
+	keys, err := webhook.NewKeySet(ctx, store)
+	if err != nil {
+		return nil, fmt.Errorf("webhook signing key: %w", err)
+	}
+	if len(cfg.Webhooks.Endpoints) > 0 {
+		d, err := webhook.NewDispatcher(cfg.Webhooks, baseURL.String(), keys, clock)
+		if err != nil {
+			return nil, err
+		}
+		events.AddSink(d)
+	}
+
+	router, closers, err := senders(cfg, clock, log)
+	if err != nil {
+		return nil, err
+	}
+	a.close = closers
+	a.worker = notify.NewWorker(store, router, clock, log, notify.WorkerConfig{
+		PollInterval: cfg.Outbox.PollInterval, MaxAttempts: cfg.Outbox.MaxAttempts, Batch: cfg.Outbox.Batch,
+		ClaimTTL: cfg.Outbox.ClaimTTL, BaseBackoff: cfg.Outbox.BaseBackoff, MaxBackoff: cfg.Outbox.MaxBackoff,
+	})
+	a.worker.SetEvents(events)
+
 	sessions := session.NewManager(store, clock, session.Config{
 		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
 	})
+	sessions.SetEvents(events)
 	a.accounts = account.New(account.Deps{
 		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
-		Clock: clock, Logger: log, Kick: kick,
+		Clock: clock, Logger: log, Kick: a.worker.Kick, Events: events,
 	}, account.Config{
 		Policy:       cfg.Password.policy(),
 		VerifyTTL:    cfg.Tokens.VerifyTTL,
@@ -177,14 +270,20 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 		CodeKey:      codeKey,
 	})
 	signins := signin.New(store, hasher, sessions, clock, log, signin.Config{FlowTTL: cfg.SignIn.FlowTTL})
+	signins.SetObserver(a.accounts)
+	signins.AddPostCheck(a.accounts.ResetRequiredCheck)
 	deps := web.Deps{
-		Accounts: a.accounts,
-		SignIn:   signins,
-		Sessions: sessions,
-		Catalog:  cat,
-		Logger:   log,
-		Clock:    clock,
-		Ready:    store.Ping,
+		Accounts:      a.accounts,
+		SignIn:        signins,
+		Sessions:      sessions,
+		Activity:      a.accounts,
+		SecureAccount: a.accounts.Secure(),
+		Profile:       a.accounts,
+		JWKS:          keys.JWKSHandler(),
+		Catalog:       cat,
+		Logger:        log,
+		Clock:         clock,
+		Ready:         store.Ping,
 		Config: web.Config{
 			BaseURL:      baseURL,
 			Dev:          cfg.Dev,
@@ -192,6 +291,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			PasswordMin:  cfg.Password.MinLength,
 			PasswordMax:  cfg.Password.MaxLength,
 			Version:      version,
+			ClientIP:     resolver,
 		},
 	}
 	if cfg.Dev {
@@ -206,7 +306,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 }
 
 // janitor deletes what has expired, hourly.
-func janitor(ctx context.Context, store mamoru.Store, log *slog.Logger) {
+func janitor(ctx context.Context, store mamoru.Store, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -222,6 +322,9 @@ func janitor(ctx context.Context, store mamoru.Store, log *slog.Logger) {
 				return err
 			}
 			if _, err := tx.DeleteFlowsBefore(ctx, before); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteEventsBefore(ctx, time.Now().Add(-retention)); err != nil {
 				return err
 			}
 			_, err := tx.DeleteTokensBefore(ctx, before)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -22,7 +23,7 @@ import (
 // cmdUser implements `mamoru user ...`, the operator's account tools.
 func cmdUser(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
-		return usageError{"usage: mamoru user create|show|list|lock|unlock|import ..."}
+		return usageError{"usage: mamoru user create|show|list|lock|unlock|require-reset|import ..."}
 	}
 	sub, args := args[0], args[1:]
 	var c commonFlags
@@ -47,16 +48,22 @@ func cmdUser(ctx context.Context, env *environment, args []string) error {
 		}
 	case "lock":
 		restrict := fs.Bool("restrict", false, "restrict permanently instead of locking")
+		reason := fs.String("reason", "", "reason shown to the owner, in the account's language")
 		run = func(ctx context.Context, db *sqlstore.DB, cfg Config) error {
 			st := mamoru.StatusLocked
 			if *restrict {
 				st = mamoru.StatusRestricted
 			}
-			return userSetStatus(ctx, env, db, fs.Arg(0), st)
+			return userSetStatus(ctx, env, db, cfg, fs.Arg(0), st, *reason)
 		}
 	case "unlock":
 		run = func(ctx context.Context, db *sqlstore.DB, cfg Config) error {
-			return userSetStatus(ctx, env, db, fs.Arg(0), mamoru.StatusActive)
+			return userSetStatus(ctx, env, db, cfg, fs.Arg(0), mamoru.StatusActive, "")
+		}
+	case "require-reset":
+		reason := fs.String("reason", "", "reason recorded with the event")
+		run = func(ctx context.Context, db *sqlstore.DB, cfg Config) error {
+			return userRequireReset(ctx, env, db, cfg, fs.Arg(0), *reason)
 		}
 	case "import":
 		skip := fs.Bool("skip-existing", false, "skip addresses that already have an account instead of failing")
@@ -69,7 +76,7 @@ func cmdUser(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	needArg := sub == "show" || sub == "lock" || sub == "unlock" || sub == "import"
+	needArg := sub == "show" || sub == "lock" || sub == "unlock" || sub == "require-reset" || sub == "import"
 	if needArg && fs.NArg() != 1 {
 		return usageError{fmt.Sprintf("usage: mamoru user %s EMAIL|ID (or FILE for import)", sub)}
 	}
@@ -194,28 +201,45 @@ func userList(ctx context.Context, env *environment, db *sqlstore.DB, query stri
 	return w.Flush()
 }
 
-// userSetStatus locks, restricts or unlocks an account. Locking and
-// restricting end every session.
-func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, key string, st mamoru.AccountStatus) error {
+// operatorServices wires the account service for operator commands: they
+// record events and enqueue the owner's notifications, which the running
+// server delivers.
+func operatorServices(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config) (*app, error) {
+	base := cfg.BaseURL
+	if base == "" {
+		base = "http://" + cfg.Listen
+	}
+	baseURL, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	return build(ctx, cfg, db, baseURL, newLogger(cfg.Log, env.stderr))
+}
+
+// accountKey resolves an email address or ID to an account ID.
+func accountKey(ctx context.Context, db *sqlstore.DB, key string) (*mamoru.Account, error) {
 	var a *mamoru.Account
-	var ended int
-	err := db.Update(ctx, func(tx mamoru.Tx) error {
+	err := db.View(ctx, func(tx mamoru.Tx) error {
 		var err error
-		if a, err = findAccount(ctx, tx, key); err != nil {
-			return err
-		}
-		now := time.Now()
-		a.Status, a.UpdatedAt = st, now
-		if err := tx.UpdateAccount(ctx, a); err != nil {
-			return err
-		}
-		if st != mamoru.StatusActive {
-			var ids []string
-			ids, err = tx.RevokeSessions(ctx, a.ID, now, mamoru.RevokeOperator, "")
-			ended = len(ids)
-		}
+		a, err = findAccount(ctx, tx, key)
 		return err
 	})
+	return a, err
+}
+
+// userSetStatus locks, restricts or unlocks an account. Locking and
+// restricting end every session; the owner is told.
+func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config, key string, st mamoru.AccountStatus, reason string) error {
+	a, err := accountKey(ctx, db, key)
+	if err != nil {
+		return err
+	}
+	srv, err := operatorServices(ctx, env, db, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	a, ended, err := srv.accounts.SetStatus(ctx, a.ID, st, reason)
 	if err != nil {
 		return err
 	}
@@ -224,6 +248,26 @@ func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, key s
 		fmt.Fprintf(env.stdout, "; %d sessions ended", ended)
 	}
 	fmt.Fprintln(env.stdout)
+	return nil
+}
+
+// userRequireReset makes a new password required: sessions end and the
+// owner gets a code to set one.
+func userRequireReset(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config, key, reason string) error {
+	a, err := accountKey(ctx, db, key)
+	if err != nil {
+		return err
+	}
+	srv, err := operatorServices(ctx, env, db, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ended, err := srv.accounts.RequireReset(ctx, a.ID, reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "account %s <%s> must set a new password; %d sessions ended\n", a.ID, a.Email, ended)
 	return nil
 }
 
