@@ -72,7 +72,7 @@ func sampleEvents() map[string]*mamoru.Event {
 		"session.ended": {
 			ID: "evsessend000000000000000aa", AccountID: "acct0000000000000000000001", Type: mamoru.EventSessionEnded,
 			Time: t0, IP: "203.0.113.7", SessionID: "sess000000000000000000001",
-			Details: map[string]string{mamoru.DetailReason: "signed_out", mamoru.DetailActor: "owner"},
+			Details: map[string]string{mamoru.DetailReason: mamoru.RevokeSignOut, mamoru.DetailActor: "owner"},
 		},
 		"password.changed": {
 			ID: "evpwchange00000000000000aa", AccountID: "acct0000000000000000000001", Type: mamoru.EventPasswordChanged,
@@ -90,6 +90,10 @@ func sampleEvents() map[string]*mamoru.Event {
 		"phone.changed": {
 			ID: "evphonechg00000000000000aa", AccountID: "acct0000000000000000000001", Type: mamoru.EventPhoneChanged,
 			Time: t0, Details: map[string]string{mamoru.DetailNewPhone: "+81 90-****-5678", mamoru.DetailActor: "owner"},
+		},
+		"settings.changed": {
+			ID: "evsettings000000000000000aa", AccountID: "acct0000000000000000000001", Type: mamoru.EventSettingsChanged,
+			Time: t0, IP: "203.0.113.7", Details: map[string]string{"language": "en", "time_zone": "Asia/Tokyo"},
 		},
 		"event.denied": {
 			ID: "evdenied0000000000000000aa", AccountID: "acct0000000000000000000001", Type: mamoru.EventDenied,

@@ -56,6 +56,7 @@ var DetailKeys = []string{
 	mamoru.DetailOldEmail, mamoru.DetailNewEmail, mamoru.DetailOldPhone, mamoru.DetailNewPhone,
 	mamoru.DetailReason, mamoru.DetailTemplate, mamoru.DetailChannel, mamoru.DetailTo,
 	mamoru.DetailEventID, mamoru.DetailNew, mamoru.DetailActor,
+	"language", "time_zone", // settings.changed
 }
 
 var detailAllowed = func() map[string]bool {
