@@ -308,3 +308,35 @@ func TestSendReusesConnections(t *testing.T) {
 		t.Errorf("5 deliveries opened %d connections, want 1", n)
 	}
 }
+
+// TestGoneIsParkedAtOnce: through the real worker, 410 parks the delivery
+// after one attempt, and notify.Permanent recognises the error.
+func TestGoneIsParkedAtOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer srv.Close()
+	s := newSender(t, endpoint("app", srv.URL, ""))
+	if err := s.Send(ctx, message(`{}`)); !notify.Permanent(err) {
+		t.Fatalf("410: notify.Permanent(%v) = false", err)
+	}
+	store := openStore(t)
+	m := message(`{"id":"ev1"}`)
+	m.CreatedAt, m.NextAttemptAt = time.Now(), time.Now()
+	if err := store.Update(ctx, func(tx mamoru.Tx) error { return tx.EnqueueMessage(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	w := notify.NewWorker(store, s, mamoru.SystemClock{}, quiet, notify.WorkerConfig{MaxAttempts: 10})
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got *mamoru.Message
+	store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		got, err = tx.MessageByID(ctx, m.ID)
+		return err
+	})
+	if got.ParkedAt.IsZero() || got.Attempts != 1 || !strings.Contains(got.LastError, "410 Gone") {
+		t.Errorf("after a 410: parked %v, attempts %d, last error %q", got.ParkedAt, got.Attempts, got.LastError)
+	}
+}
