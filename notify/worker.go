@@ -104,7 +104,9 @@ func (w *Worker) Run(ctx context.Context) {
 				w.log.Error("outbox: batch failed", "err", err)
 				break
 			}
-			if n < w.cfg.Batch || ctx.Err() != nil {
+			// Go on until a claim comes back empty: delivering a message
+			// may release the next one of its order key.
+			if n == 0 || ctx.Err() != nil {
 				break
 			}
 		}

@@ -61,7 +61,8 @@ func (t *tx) ClaimMessages(ctx context.Context, now, until time.Time, limit int)
 		AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
 		AND (claimed_until IS NULL OR claimed_until <= ?)
 		AND (order_key = '' OR NOT EXISTS (SELECT 1 FROM messages o
-			WHERE o.order_key = messages.order_key AND o.sent_at IS NULL AND o.parked_at IS NULL
+			WHERE o.order_key = messages.order_key AND o.order_key <> ''
+			AND o.sent_at IS NULL AND o.parked_at IS NULL
 			AND o.seq < messages.seq))
 		ORDER BY created_at NULLS FIRST, seq LIMIT ?`+t.db.d.LockSkipLocked, n, n, limit)
 	if err != nil || len(list) == 0 {
