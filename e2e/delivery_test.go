@@ -195,3 +195,35 @@ func TestDeadSMSGateway(t *testing.T) {
 		t.Errorf("the operator's list shows the full number:\n%s", out)
 	}
 }
+
+// TestTwoInstancesDeliverOnce: two servers on one PostgreSQL database
+// share the outbox; every message is delivered exactly once.
+func TestTwoInstancesDeliverOnce(t *testing.T) {
+	t.Parallel()
+	mx := smtpd.Start(t)
+	db := postgresDB(t)
+	env := smtpEnv(t, mx, "MAMORU_OUTBOX_BATCH=3")
+	a, b := start(t, db, env...), start(t, db, env...)
+	ca, cb := newClient(t, a), newClient(t, b)
+	const n = 24
+	for i := range n {
+		c := ca
+		if i%2 == 1 {
+			c = cb
+		}
+		addr := "user" + strconv.Itoa(i) + "@example.com"
+		if r := c.do("POST", "/api/v1/signup", map[string]any{"email": addr, "password": "shirakawa-go-village", "language": "en"}); r.Status != 202 {
+			t.Fatalf("signup %d: %d %s", i, r.Status, r.Body)
+		}
+	}
+	mx.WaitMessages(t, n, 60*time.Second)
+	time.Sleep(2 * time.Second)
+	got := mx.Messages(t)
+	ids := map[string]bool{}
+	for _, m := range got {
+		ids[m.Header.Get("Message-Id")] = true
+	}
+	if len(got) != n || len(ids) != n {
+		t.Fatalf("%d messages with %d distinct Message-IDs delivered, want %d of each", len(got), len(ids), n)
+	}
+}
