@@ -35,7 +35,7 @@ func TestDisplay(t *testing.T) {
 		{Device(cat, en, chrome), "Chrome 131 on Windows 10"},
 		{Device(cat, ja, chrome), "Windows 10 の Chrome 131"},
 		{Device(cat, en, mamoru.Device{Browser: "curl", BrowserVersion: "8"}), "curl 8"},
-		{Device(cat, ja, mamoru.Device{}), "不明なデバイス"},
+		{Device(cat, ja, mamoru.Device{}), "不明な端末"},
 		{Network(mamoru.Place{ASN: 2516, Org: "KDDI"}), "AS2516 KDDI"},
 		{Network(mamoru.Place{}), ""},
 		{Country(en, "ZZ9"), "ZZ9"},

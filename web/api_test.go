@@ -335,7 +335,7 @@ func TestSessionsAPI(t *testing.T) {
 		s0["created_at"] != "2025-03-01T08:30:00Z" || s0["last_seen_at"] != "2025-03-01T09:30:00Z" || s0["expires_at"] != "2025-03-31T09:30:00Z" {
 		t.Errorf("session 0 = %v", s0)
 	}
-	if got.Sessions[1]["current"] != false || got.Sessions[1]["device"] != "Chrome 131 (Windows 10)" {
+	if got.Sessions[1]["current"] != false || got.Sessions[1]["device"] != "Chrome 131 on Windows 10" {
 		t.Errorf("session 1 = %v", got.Sessions[1])
 	}
 
