@@ -132,10 +132,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, m := range batch {
-		sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
-		sendErr := w.sender.Send(sctx, m)
-		cancel()
+	// Sending stops well before the claims lapse, so that no other worker
+	// takes a message this one is still sending; what is left unsent is
+	// claimed again when its claim lapses.
+	deadline := now.Add(w.cfg.ClaimTTL * 4 / 5)
+	sendErrs := w.send(ctx, batch, deadline)
+	for i, m := range batch {
+		sendErr := sendErrs[i]
+		if sendErr == errNotSent {
+			continue
+		}
 		at := w.clock.Now()
 		if sendErr == nil {
 			err = w.store.Update(ctx, func(tx mamoru.Tx) error {
@@ -161,6 +167,50 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return len(batch), nil
+}
+
+// BatchSender is a Sender that can deliver several messages at once (an
+// SMTP sender over one connection); the worker uses it when the sender
+// has it. It returns one error per message, nil for delivered.
+type BatchSender interface {
+	SendBatch(ctx context.Context, ms []*mamoru.Message) []error
+}
+
+// errNotSent marks a message the worker did not try, for lack of time.
+var errNotSent = errors.New("not sent")
+
+// send delivers the batch before deadline and returns one error per
+// message.
+func (w *Worker) send(ctx context.Context, batch []*mamoru.Message, deadline time.Time) []error {
+	errs := make([]error, len(batch))
+	if b, ok := w.sender.(BatchSender); ok {
+		limit := w.clock.Now().Add(w.cfg.SendTimeout * time.Duration(len(batch)))
+		if limit.After(deadline) {
+			limit = deadline
+		}
+		sctx, cancel := context.WithTimeout(ctx, limit.Sub(w.clock.Now()))
+		defer cancel()
+		got := b.SendBatch(sctx, batch)
+		for i := range errs {
+			if i < len(got) {
+				errs[i] = got[i]
+			} else {
+				errs[i] = errNotSent
+			}
+		}
+		return errs
+	}
+	for i, m := range batch {
+		left := deadline.Sub(w.clock.Now())
+		if left <= 0 {
+			errs[i] = errNotSent
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, min(w.cfg.SendTimeout, left))
+		errs[i] = w.sender.Send(sctx, m)
+		cancel()
+	}
+	return errs
 }
 
 // recordSent records that m reached its recipient.

@@ -140,3 +140,85 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// slowSender takes d per message, or until its context ends.
+type slowSender struct {
+	d    time.Duration
+	mu   sync.Mutex
+	sent int
+}
+
+func (s *slowSender) Send(ctx context.Context, m *mamoru.Message) error {
+	select {
+	case <-time.After(s.d):
+		s.mu.Lock()
+		s.sent++
+		s.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// batchSender records the batches it was given.
+type batchSender struct{ batches [][]string }
+
+func (b *batchSender) Send(ctx context.Context, m *mamoru.Message) error { return errors.New("not batched") }
+func (b *batchSender) SendBatch(ctx context.Context, ms []*mamoru.Message) []error {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	b.batches = append(b.batches, ids)
+	errs := make([]error, len(ms))
+	errs[len(ms)-1] = &permanentErr{}
+	return errs
+}
+
+type permanentErr struct{}
+
+func (*permanentErr) Error() string   { return "550 no such user" }
+func (*permanentErr) Permanent() bool { return true }
+
+func TestSendingStopsBeforeClaimsLapse(t *testing.T) {
+	store, _ := setup(t)
+	enqueue(t, store, mamoru.SystemClock{}, 3)
+	s := &slowSender{d: 60 * time.Millisecond}
+	// The deadline is wall time: the real clock.
+	w := notify.NewWorker(store, s, mamoru.SystemClock{}, quiet, notify.WorkerConfig{ClaimTTL: 100 * time.Millisecond, Batch: 3})
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := notify.OutboxReader{Store: store}.ListMessages(ctx, mamoru.MessageFilter{})
+	sent, untried := 0, 0
+	for _, m := range list {
+		if !m.SentAt.IsZero() {
+			sent++
+		}
+		if m.SentAt.IsZero() && m.Attempts == 0 {
+			untried++
+		}
+	}
+	// 80 ms of the 100 ms claim: one message sent, the second cut short
+	// (a failed attempt), the third not tried and left to its lapsing claim.
+	if sent != 1 || untried != 1 {
+		t.Fatalf("sent %d, untried %d; want 1 and 1", sent, untried)
+	}
+}
+
+func TestBatchSenderAndPermanentFailures(t *testing.T) {
+	store, clock := setup(t)
+	enqueue(t, store, clock, 3)
+	b := &batchSender{}
+	w := notify.NewWorker(store, b, clock, quiet, notify.WorkerConfig{Batch: 10})
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.batches) != 1 || len(b.batches[0]) != 3 {
+		t.Fatalf("batches %v, want one of 3", b.batches)
+	}
+	parked, _ := notify.OutboxReader{Store: store}.ListMessages(ctx, mamoru.MessageFilter{Parked: true})
+	if len(parked) != 1 || parked[0].Attempts != 1 || parked[0].LastError != "550 no such user" {
+		t.Fatalf("a permanent failure is parked at once: %+v", parked)
+	}
+}
