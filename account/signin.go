@@ -19,12 +19,8 @@ const historyDepth = 200
 // history and, when it comes from a device or a place the account has not
 // signed in from (or signed up from) before, tells the owner with "was
 // this you?" links. (The risk engine will drive this decision later.)
-func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, sess *mamoru.Session, r mamoru.Request) error {
-	earlier, err := tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Limit: historyDepth,
-		Types: []mamoru.EventType{mamoru.EventSignInSucceeded, mamoru.EventAccountCreated}})
-	if err != nil {
-		return err
-	}
+func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, sess *mamoru.Session, r mamoru.Request, prepared any) error {
+	earlier, _ := prepared.([]*mamoru.Event)
 	e := event.FromRequest(mamoru.EventSignInSucceeded, a.ID, r)
 	e.SessionID, e.Outcome = sess.ID, mamoru.OutcomeSuccess
 	s.events.Enrich(e)
@@ -43,6 +39,21 @@ func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account,
 	}
 	s.kick() // the worker waits for this transaction's commit to claim the message
 	return nil
+}
+
+// Prepare implements signin.Observer: it reads the account's earlier
+// sign-ins outside the write transaction. (Two sign-ins from one new
+// device at the same moment may both be notified; that errs on the side
+// of telling.)
+func (s *Service) Prepare(ctx context.Context, a *mamoru.Account, r mamoru.Request) (any, error) {
+	var earlier []*mamoru.Event
+	err := s.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		earlier, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Limit: historyDepth,
+			Types: []mamoru.EventType{mamoru.EventSignInSucceeded, mamoru.EventAccountCreated}})
+		return err
+	})
+	return earlier, err
 }
 
 // Failed implements signin.Observer: every failed attempt is recorded,

@@ -66,8 +66,12 @@ type Check func(ctx context.Context, a *Attempt) (Verdict, error)
 // Observer learns the outcome of every password step, to record it (the
 // login history) and tell the owner (new sign-in notifications).
 type Observer interface {
+	// Prepare runs after a right password, before the transaction that
+	// issues the session, for reads that need not hold that transaction
+	// (on SQLite, the one writer) open; its result goes to SignedIn.
+	Prepare(ctx context.Context, a *mamoru.Account, r mamoru.Request) (any, error)
 	// SignedIn runs inside the transaction that issues the session.
-	SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, s *mamoru.Session, r mamoru.Request) error
+	SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, s *mamoru.Session, r mamoru.Request, prepared any) error
 	// Failed runs after an attempt that signed nobody in, whatever the
 	// reason: a.Account is nil for an unknown address. It must take about
 	// the same time whether or not the account exists.
@@ -262,6 +266,12 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		}
 	}
 
+	var prepared any
+	if s.observer != nil {
+		if prepared, err = s.observer.Prepare(ctx, at.Account, r); err != nil {
+			return nil, err
+		}
+	}
 	var newHash string
 	if rehash {
 		if newHash, err = s.hasher.Hash(ctx, in.Password); err != nil {
@@ -289,7 +299,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		res.Account = a
 		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, r)
 		if err == nil && s.observer != nil {
-			err = s.observer.SignedIn(ctx, tx, a, res.Session, r)
+			err = s.observer.SignedIn(ctx, tx, a, res.Session, r, prepared)
 		}
 		return err
 	})
