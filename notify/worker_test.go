@@ -163,7 +163,9 @@ func (s *slowSender) Send(ctx context.Context, m *mamoru.Message) error {
 // batchSender records the batches it was given.
 type batchSender struct{ batches [][]string }
 
-func (b *batchSender) Send(ctx context.Context, m *mamoru.Message) error { return errors.New("not batched") }
+func (b *batchSender) Send(ctx context.Context, m *mamoru.Message) error {
+	return errors.New("not batched")
+}
 func (b *batchSender) SendBatch(ctx context.Context, ms []*mamoru.Message) []error {
 	var ids []string
 	for _, m := range ms {
