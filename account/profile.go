@@ -73,29 +73,53 @@ func (s *Service) StartEmailChange(ctx context.Context, sess *mamoru.Session, ne
 	if err != nil {
 		return err
 	}
+	return s.sendChangeCode(ctx, sess, pw, mamoru.PurposeChangeEmail, email, func(tx mamoru.Tx, a *mamoru.Account) (bool, error) {
+		if a.Email == email {
+			return false, mamoru.Errorf(mamoru.EInvalidEmail, "this is the account's address already")
+		}
+		_, err := tx.AccountByEmail(ctx, email)
+		switch mamoru.ErrorCode(err) {
+		case "":
+			return false, nil // taken: send nothing, answer the same (no enumeration)
+		case mamoru.ENotFound:
+			return true, nil
+		}
+		return false, err
+	})
+}
+
+// sendChangeCode checks the password and sends a code proving the new
+// address or number (target, the token's Data) to it: by email for an
+// address, by SMS for a number. ok decides, in the transaction, whether to
+// send; a pending code of the purpose dies either way.
+func (s *Service) sendChangeCode(ctx context.Context, sess *mamoru.Session, pw string, purpose mamoru.TokenPurpose, target string,
+	ok func(tx mamoru.Tx, a *mamoru.Account) (bool, error)) error {
 	if _, err := s.reauthenticate(ctx, sess, pw); err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
 		a, err := tx.AccountByID(ctx, sess.AccountID)
 		if err != nil {
 			return err
 		}
-		if a.Email == email {
-			return mamoru.Errorf(mamoru.EInvalidEmail, "this is the account's address already")
-		}
-		if _, err := tx.AccountByEmail(ctx, email); err == nil {
-			// Taken: send nothing, answer the same (no enumeration).
-			return tx.RevokeTokens(ctx, a.ID, mamoru.PurposeChangeEmail, s.clock.Now())
-		} else if mamoru.ErrorCode(err) != mamoru.ENotFound {
-			return err
-		}
-		t, err := s.issueToken(ctx, tx, a, mamoru.PurposeChangeEmail, s.cfg.ChangeTTL, email)
+		send, err := ok(tx, a)
 		if err != nil {
 			return err
 		}
-		m := s.mail(a, notify.TemplateEmailChangeCode, map[string]any{"Code": t.code, "Minutes": int(s.cfg.ChangeTTL.Minutes())})
-		m.To = email
+		if !send {
+			return tx.RevokeTokens(ctx, a.ID, purpose, s.clock.Now())
+		}
+		t, err := s.issueToken(ctx, tx, a, purpose, s.cfg.ChangeTTL, target)
+		if err != nil {
+			return err
+		}
+		data := map[string]any{"Code": t.code, "Minutes": int(s.cfg.ChangeTTL.Minutes())}
+		m := s.mail(a, notify.TemplateEmailChangeCode, data)
+		if purpose == mamoru.PurposeVerifyPhone {
+			m = s.mail(a, notify.TemplatePhoneCode, data)
+			m.Channel = mamoru.ChannelSMS
+		}
+		m.To = target
 		return s.mailer.Enqueue(ctx, tx, m)
 	})
 	if err == nil {
@@ -104,11 +128,18 @@ func (s *Service) StartEmailChange(ctx context.Context, sess *mamoru.Session, ne
 	return err
 }
 
+// checkChangeCode checks a code of the purpose sent for the session's
+// account.
+func (s *Service) checkChangeCode(ctx context.Context, sess *mamoru.Session, code string, purpose mamoru.TokenPurpose) (*mamoru.Token, error) {
+	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, sess.AccountID) },
+		code, purpose)
+	return tok, err
+}
+
 // ConfirmEmailChange implements mamoru.ProfileService. The old address is
 // told, with a link that reverts the change for RevertTTL.
 func (s *Service) ConfirmEmailChange(ctx context.Context, sess *mamoru.Session, code string, r mamoru.Request) (*mamoru.Account, error) {
-	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, sess.AccountID) },
-		code, mamoru.PurposeChangeEmail)
+	tok, err := s.checkChangeCode(ctx, sess, code, mamoru.PurposeChangeEmail)
 	if err != nil {
 		return nil, err
 	}
@@ -213,32 +244,13 @@ func (s *Service) StartPhoneChange(ctx context.Context, sess *mamoru.Session, nu
 	if err != nil {
 		return err
 	}
-	if _, err := s.reauthenticate(ctx, sess, pw); err != nil {
-		return err
-	}
-	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
-		a, err := tx.AccountByID(ctx, sess.AccountID)
-		if err != nil {
-			return err
-		}
-		t, err := s.issueToken(ctx, tx, a, mamoru.PurposeVerifyPhone, s.cfg.ChangeTTL, e164)
-		if err != nil {
-			return err
-		}
-		m := s.mail(a, notify.TemplatePhoneCode, map[string]any{"Code": t.code, "Minutes": int(s.cfg.ChangeTTL.Minutes())})
-		m.To, m.Channel = e164, mamoru.ChannelSMS
-		return s.mailer.Enqueue(ctx, tx, m)
-	})
-	if err == nil {
-		s.kick()
-	}
-	return err
+	return s.sendChangeCode(ctx, sess, pw, mamoru.PurposeVerifyPhone, e164,
+		func(mamoru.Tx, *mamoru.Account) (bool, error) { return true, nil })
 }
 
 // ConfirmPhoneChange implements mamoru.ProfileService.
 func (s *Service) ConfirmPhoneChange(ctx context.Context, sess *mamoru.Session, code string, r mamoru.Request) (*mamoru.Account, error) {
-	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, sess.AccountID) },
-		code, mamoru.PurposeVerifyPhone)
+	tok, err := s.checkChangeCode(ctx, sess, code, mamoru.PurposeVerifyPhone)
 	if err != nil {
 		return nil, err
 	}

@@ -216,25 +216,29 @@ func operatorServices(ctx context.Context, env *environment, db *sqlstore.DB, cf
 	return build(ctx, cfg, db, baseURL, newLogger(cfg.Log, env.stderr))
 }
 
-// accountKey resolves an email address or ID to an account ID.
-func accountKey(ctx context.Context, db *sqlstore.DB, key string) (*mamoru.Account, error) {
+// operatorAction finds the account an operator names (email or ID) and
+// wires the services to act on it; the caller closes them.
+func operatorAction(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config, key string) (*mamoru.Account, *app, error) {
 	var a *mamoru.Account
 	err := db.View(ctx, func(tx mamoru.Tx) error {
 		var err error
 		a, err = findAccount(ctx, tx, key)
 		return err
 	})
-	return a, err
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := operatorServices(ctx, env, db, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, srv, nil
 }
 
 // userSetStatus locks, restricts or unlocks an account. Locking and
 // restricting end every session; the owner is told.
 func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config, key string, st mamoru.AccountStatus, reason string) error {
-	a, err := accountKey(ctx, db, key)
-	if err != nil {
-		return err
-	}
-	srv, err := operatorServices(ctx, env, db, cfg)
+	a, srv, err := operatorAction(ctx, env, db, cfg, key)
 	if err != nil {
 		return err
 	}
@@ -254,11 +258,7 @@ func userSetStatus(ctx context.Context, env *environment, db *sqlstore.DB, cfg C
 // userRequireReset makes a new password required: sessions end and the
 // owner gets a code to set one.
 func userRequireReset(ctx context.Context, env *environment, db *sqlstore.DB, cfg Config, key, reason string) error {
-	a, err := accountKey(ctx, db, key)
-	if err != nil {
-		return err
-	}
-	srv, err := operatorServices(ctx, env, db, cfg)
+	a, srv, err := operatorAction(ctx, env, db, cfg, key)
 	if err != nil {
 		return err
 	}
