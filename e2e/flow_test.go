@@ -77,7 +77,7 @@ func fullFlow(t *testing.T, s *server) {
 	if len(sessions) != 2 {
 		t.Fatalf("want 2 sessions, got %s", r.Body)
 	}
-	if !bytes.Contains(r.Body, []byte("Chrome 131 (Windows")) {
+	if !bytes.Contains(r.Body, []byte("Windows 10 の Chrome 131")) { // the account's language
 		t.Errorf("device not named: %s", r.Body)
 	}
 	if r := phone.do("GET", "/api/v1/me", nil, bearer...); r.Status != 200 || !bytes.Contains(r.Body, []byte(addr)) {
