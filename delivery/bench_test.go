@@ -85,7 +85,7 @@ func TestBenchOutboxSMTP(t *testing.T) {
 		r := runOutbox(t, mode, n, batch, 0, 0, false)
 		name := "outbox, notify.Worker + Send (a connection per message)"
 		if mode == "batch" {
-			name = "outbox, worker loop + SendBatch (a connection per batch)"
+			name = "outbox, notify.Worker + SendBatch (a connection per batch)"
 		}
 		row("| %s, backlog | %d | %d | %.0f | %s | %s | %s |", name, n, batch, r.rate, ms(r.p50), ms(r.p99), ms(r.max))
 	}
@@ -154,8 +154,9 @@ func (s *timing) count() int {
 
 // runOutbox enqueues n messages (all in one transaction when every is 0,
 // else one per transaction every `every`, with a Kick after each commit
-// if kick) and lets mode "worker" (the real notify.Worker) or "batch"
-// (batchLoop) deliver them, polling every poll (0: 20ms).
+// if kick) and lets the real notify.Worker deliver them, with SendBatch
+// (mode "batch": a connection per batch) or without (mode "worker": a
+// connection per message), polling every poll (0: 20ms).
 func runOutbox(t *testing.T, mode string, n, batch int, every, poll time.Duration, kick bool) benchResult {
 	srv := smtpd.Start(t)
 	defer srv.Stop()
@@ -168,14 +169,14 @@ func runOutbox(t *testing.T, mode string, n, batch int, every, poll time.Duratio
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	w := notify.NewWorker(store, snd, mamoru.SystemClock{}, log, cfg)
+	var sender notify.Sender = sendOnly{snd}
+	if mode == "batch" {
+		sender = snd
+	}
+	w := notify.NewWorker(store, sender, mamoru.SystemClock{}, log, cfg)
 	go func() {
 		defer close(done)
-		if mode == "batch" {
-			batchLoop(ctx, t, store, snd, cfg)
-		} else {
-			w.Run(ctx)
-		}
+		w.Run(ctx)
 	}()
 
 	committed := map[string]time.Time{}
@@ -232,44 +233,9 @@ func runOutbox(t *testing.T, mode string, n, batch int, every, poll time.Duratio
 	}
 }
 
-// batchLoop is notify.Worker's Run and RunOnce with one change: the batch
-// goes to SendBatch, so one SMTP connection carries it. Claiming and
-// marking (one transaction per message) are as in the worker.
-func batchLoop(ctx context.Context, t *testing.T, store mamoru.Store, snd delivery.BatchSender, cfg notify.WorkerConfig) {
-	for ctx.Err() == nil {
-		now := time.Now()
-		var ms []*mamoru.Message
-		err := store.Update(context.Background(), func(tx mamoru.Tx) error {
-			var err error
-			ms, err = tx.ClaimMessages(context.Background(), now, now.Add(time.Minute), cfg.Batch)
-			return err
-		})
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		if len(ms) == 0 {
-			time.Sleep(cfg.PollInterval)
-			continue
-		}
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.SendTimeout)
-		errs := snd.SendBatch(sctx, ms)
-		cancel()
-		for i, m := range ms {
-			at := time.Now()
-			err := store.Update(context.Background(), func(tx mamoru.Tx) error {
-				if errs[i] != nil {
-					return tx.MarkMessageFailed(context.Background(), m.ID, at, at.Add(time.Second), errs[i].Error(), false)
-				}
-				return tx.MarkMessageSent(context.Background(), m.ID, at)
-			})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}
-}
+// sendOnly hides SendBatch, so that the worker sends one message per
+// connection.
+type sendOnly struct{ delivery.Sender }
 
 // delayProxy forwards TCP connections to target, delivering every chunk
 // oneWay later than it was read, in each direction. It returns its port.
