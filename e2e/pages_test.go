@@ -91,3 +91,70 @@ func TestPagesWithoutJavaScript(t *testing.T) {
 		t.Fatalf("account page after sign out everywhere: %d %s", r.Status, r.Header.Get("Location"))
 	}
 }
+
+var denyRe = regexp.MustCompile(`action="(/account/events/[^/"]+/deny)"`)
+
+// TestActivityPagesAndSecureAccountWithoutJavaScript: the owner's activity
+// and events pages on the real services; "No" on a sign-in from another
+// device secures the account, and the secure-account pages finish it.
+func TestActivityPagesAndSecureAccountWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	s := start(t, sqliteDB(t))
+	b := newClient(t, s)
+	const email, pw = "activity@example.com", "arashiyama-bamboo-grove"
+	b.do("POST", "/api/v1/signup", map[string]any{"email": email, "password": pw, "language": "ja"})
+	b.do("POST", "/api/v1/verify", map[string]any{"email": email, "code": code(t, b.mail(email, nil, "確認"))})
+	// Someone else, with curl's User-Agent, then the owner in a browser.
+	other := newClient(t, s)
+	other.do("POST", "/api/v1/signin", map[string]any{"email": email, "password": pw}, "User-Agent", "curl/8.5.0")
+	_, f := b.page("/signin")
+	f.Set("email", email)
+	f.Set("password", pw)
+	if r := b.submit("/signin", f); r.Status != http.StatusSeeOther {
+		t.Fatalf("signin: %d %s", r.Status, r.Body)
+	}
+
+	body, _ := b.page("/account/activity")
+	for _, want := range []string{"curl 8", "127.0.0.1", "ログイン"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("activity page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "[web.") || strings.Contains(body, "[display.") {
+		t.Errorf("activity page has missing texts:\n%s", body)
+	}
+	body, _ = b.page("/account/events")
+	if strings.Contains(body, "[web.") {
+		t.Errorf("events page has missing texts:\n%s", body)
+	}
+
+	// "No" to the curl sign-in, from the activity page.
+	body, f = b.page("/account/activity")
+	deny := denyRe.FindAllStringSubmatch(body, -1)
+	if len(deny) < 2 {
+		t.Fatalf("no 'this wasn't me' buttons on the activity page:\n%s", body)
+	}
+	r := b.submit(deny[1][1], f) // newest first: [0] is the owner's sign-in, [1] curl's
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/secure-account" {
+		t.Fatalf("deny: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if r := other.do("GET", "/api/v1/me", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the other session survived: %d", r.Status)
+	}
+	body, f = b.page("/secure-account")
+	if !strings.Contains(body, `action="/secure-account/reset"`) {
+		t.Fatalf("secure-account page:\n%s", body)
+	}
+	f.Set("code", code(t, b.mail(email, nil, "アカウントの保護")))
+	f.Set("password", "a-new-passphrase-for-kyoto")
+	if r := b.submit("/secure-account/reset", f); r.Status >= 400 {
+		t.Fatalf("secure-account reset: %d %s", r.Status, r.Body)
+	}
+	body, _ = b.page("/secure-account")
+	if !strings.Contains(body, `href="/signin"`) || strings.Contains(body, "[web.") {
+		t.Fatalf("review step:\n%s", body)
+	}
+	if r := b.do("POST", "/api/v1/signin", map[string]any{"email": email, "password": "a-new-passphrase-for-kyoto"}); r.Status != 200 {
+		t.Fatalf("new password: %d %s", r.Status, r.Body)
+	}
+}
