@@ -136,6 +136,7 @@ type Event struct {
 	SessionID  string            // the session that acted, or that started or ended
 	Outcome    string            // sign-in attempts: OutcomeSuccess or a SignInStatus
 	Details    map[string]string // type-specific, keys Detail*
+	Risk       *RiskSummary      // sign-in attempts that reached the risk engine; nil otherwise
 	Feedback   Feedback
 	FeedbackAt time.Time
 }

@@ -12,6 +12,10 @@ type Request struct {
 	IP        string
 	UserAgent string
 	Language  Language
+	// DeviceID identifies the browser by a long-lived device cookie whose
+	// signature the web layer checked; "" when there is none or it was
+	// forged.
+	DeviceID string
 }
 
 // SignUpInput is what a new account starts with.

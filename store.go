@@ -12,6 +12,7 @@ type Tx interface {
 	TokenStore
 	OutboxStore
 	EventStore
+	RiskStore
 	SecretStore
 }
 

@@ -12,13 +12,13 @@ import (
 var _ mamoru.EventStore = (*tx)(nil)
 
 const eventColumns = `id, account_id, type, at, ip, user_agent, place, device, session_id,
-	outcome, details, feedback, feedback_at`
+	outcome, details, feedback, feedback_at, risk`
 
 func (t *tx) scanEvent(row scanner) (*mamoru.Event, error) {
 	var e mamoru.Event
-	var typ, place, device, details, feedback string
+	var typ, place, device, details, feedback, risk string
 	err := row.Scan(&e.ID, scanNullString(&e.AccountID), &typ, t.scanTime(&e.Time), &e.IP, &e.UserAgent,
-		&place, &device, &e.SessionID, &e.Outcome, &details, &feedback, t.scanTime(&e.FeedbackAt))
+		&place, &device, &e.SessionID, &e.Outcome, &details, &feedback, t.scanTime(&e.FeedbackAt), &risk)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +32,11 @@ func (t *tx) scanEvent(row scanner) (*mamoru.Event, error) {
 	}
 	if err := json.Unmarshal([]byte(details), &e.Details); err != nil {
 		return nil, err
+	}
+	if risk != "" {
+		if err := json.Unmarshal([]byte(risk), &e.Risk); err != nil {
+			return nil, err
+		}
 	}
 	return &e, nil
 }
@@ -55,10 +60,18 @@ func (t *tx) AppendEvent(ctx context.Context, e *mamoru.Event) error {
 			return internal("append event", err)
 		}
 	}
+	risk := ""
+	if e.Risk != nil {
+		b, err := json.Marshal(e.Risk)
+		if err != nil {
+			return internal("append event", err)
+		}
+		risk = string(b)
+	}
 	n, err := t.exec(ctx, `INSERT INTO events (`+eventColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		e.ID, nullString(e.AccountID), string(e.Type), t.tm(e.Time), e.IP, e.UserAgent, string(place),
-		string(device), e.SessionID, e.Outcome, string(details), string(e.Feedback), t.tm(e.FeedbackAt))
+		string(device), e.SessionID, e.Outcome, string(details), string(e.Feedback), t.tm(e.FeedbackAt), risk)
 	if err != nil {
 		return internal("append event", err)
 	}

@@ -18,6 +18,8 @@ func newEvent(accountID string, typ mamoru.EventType, at time.Time) *mamoru.Even
 		Device:    mamoru.Device{Browser: "Chrome", BrowserVersion: "131", OS: "Windows", OSVersion: "10", Type: "desktop"},
 		SessionID: "sess-1", Outcome: "success",
 		Details: map[string]string{mamoru.DetailReason: "テスト \"quoted\" <b>"},
+		Risk: &mamoru.RiskSummary{Score: 3.25, Decision: "challenge", Reasons: []mamoru.RiskReason{
+			{Code: "new_country", Params: map[string]string{"country": "RU"}}, {Code: "new_device"}}},
 	}
 }
 

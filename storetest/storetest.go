@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) mamoru.Store) {
 		{"Messages", messageTests},
 		{"Secrets", secretTests},
 		{"Events", eventTests},
+		{"Risk", riskTests},
 		{"Tx", txTests},
 		{"Times", timeTests},
 	}
