@@ -122,7 +122,7 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.signIn.SubmitPassword(r.Context(), mamoru.PasswordStep{Email: in.Email, Password: in.Password}, s.request(r))
+	res, err := s.signIn.SubmitPassword(r.Context(), mamoru.PasswordStep{Email: in.Email, Password: in.Password}, s.signInRequest(w, r))
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 // request describes the client for the services.
 func (s *Server) request(r *http.Request) mamoru.Request {
-	return mamoru.Request{IP: s.clientIP(r), UserAgent: r.UserAgent(), Language: state(r).lang}
+	return mamoru.Request{IP: s.clientIP(r), UserAgent: r.UserAgent(), Language: state(r).lang, DeviceID: s.deviceID(r)}
 }
 
 // clientIP is the client's address: the peer's, or behind a trusted proxy

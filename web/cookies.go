@@ -14,6 +14,7 @@ const (
 	CSRFCookie     = "__Host-mamoru_csrf"    // the CSRF double-submit token
 	LanguageCookie = "__Host-mamoru_lang"    // the language chosen with the switch link
 	SecureCookie   = "__Host-mamoru_secure"  // "<flow ID>.<secret>" of a secure-account flow
+	DeviceCookie   = "__Host-mamoru_device"  // "<device ID>.<HMAC>": this browser, for the risk engine
 )
 
 const (
@@ -24,6 +25,9 @@ const (
 	secureCookieTTL = 30 * time.Minute
 	// languageCookieTTL is how long the language choice is remembered.
 	languageCookieTTL = 365 * 24 * time.Hour
+	// deviceCookieTTL is how long a browser keeps its device ID (browsers
+	// cap cookies at 400 days).
+	deviceCookieTTL = 400 * 24 * time.Hour
 )
 
 // newCookie returns a cookie with the attributes every mamoru cookie has:

@@ -109,6 +109,7 @@ type fakeSignIn struct {
 	status mamoru.SignInStatus // when set, every password step gives it
 	err    error
 	last   mamoru.PasswordStep
+	req    mamoru.Request // of the last password step
 	flows  int
 }
 
@@ -128,7 +129,7 @@ func (f *fakeSignIn) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignI
 
 func (f *fakeSignIn) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r mamoru.Request) (*mamoru.SignInResult, error) {
 	f.add("SubmitPassword")
-	f.last = in
+	f.last, f.req = in, r
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -317,7 +318,8 @@ func newEnv(t *testing.T, dev bool) *env {
 		Logger:        slog.New(slog.NewTextHandler(e.logs, nil)),
 		Clock:         mamoru.NewFakeClock(testNow),
 		Ready:         func(ctx context.Context) error { return e.ready },
-		Config:        Config{BaseURL: base, Dev: dev, MaxBodyBytes: 1024, PasswordMin: 8, PasswordMax: 64, Version: "test"},
+		Config: Config{BaseURL: base, Dev: dev, MaxBodyBytes: 1024, PasswordMin: 8, PasswordMax: 64, Version: "test",
+			DeviceKey: []byte("device-key-0123456789-0123456789-0123")},
 	}
 	if dev {
 		e.outbox = &fakeOutbox{}

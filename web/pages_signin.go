@@ -61,7 +61,7 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 		FlowSecret: cookieValue(r, FlowCookie),
 		Email:      email,
 		Password:   r.PostForm.Get("password"),
-	}, s.request(r))
+	}, s.signInRequest(w, r))
 	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
 		// The page sat too long (or the cookie is gone): a new flow, and a
 		// note instead of an error.

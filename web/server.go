@@ -49,6 +49,9 @@ type Config struct {
 	PasswordMin, PasswordMax int
 	// Version is the server version, shown in the OpenAPI document.
 	Version string
+	// DeviceKey signs the device cookie (at least 32 bytes); nil turns
+	// the device cookie off.
+	DeviceKey []byte
 	// ClientIP finds the client's address behind trusted proxies; nil
 	// means the peer's address (RemoteAddr) only.
 	ClientIP *clientip.Resolver

@@ -197,10 +197,13 @@ func senders(cfg Config, clock mamoru.Clock, log *slog.Logger) (*delivery.Router
 // build wires every component from the configuration.
 func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL, log *slog.Logger) (*app, error) {
 	clock := mamoru.SystemClock{}
-	var codeKey []byte
+	var codeKey, deviceKey []byte
 	err := store.Update(ctx, func(tx mamoru.Tx) error {
 		var err error
-		codeKey, err = tx.EnsureSecret(ctx, "code-hmac-key", mamoru.RandomBytes(32))
+		if codeKey, err = tx.EnsureSecret(ctx, "code-hmac-key", mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		deviceKey, err = tx.EnsureSecret(ctx, "device-cookie-key", mamoru.RandomBytes(32))
 		return err
 	})
 	if err != nil {
@@ -292,6 +295,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			PasswordMax:  cfg.Password.MaxLength,
 			Version:      version,
 			ClientIP:     resolver,
+			DeviceKey:    deviceKey,
 		},
 	}
 	if cfg.Dev {
