@@ -105,6 +105,14 @@ type PasswordStep struct {
 	Password   string
 }
 
+// CodeStep is the one-time-code step of a sign-in flow that the risk
+// engine sent a code for.
+type CodeStep struct {
+	FlowID     string
+	FlowSecret string
+	Code       string
+}
+
 // SignInResult is where a sign-in flow stands after a step.
 type SignInResult struct {
 	Status       SignInStatus
@@ -122,6 +130,11 @@ type SignInService interface {
 	// SubmitPassword runs the password step. Unknown email, wrong password
 	// and unusable account give the same result in the same time.
 	SubmitPassword(ctx context.Context, in PasswordStep, r Request) (*SignInResult, error)
+	// SubmitCode runs the code step of a flow whose password step ended in
+	// ChallengeRequired or ApprovalRequired (until 2-step verification,
+	// both mean a code emailed to the account): the right code signs in;
+	// EInvalidCode for a wrong one; EFlowExpired when the flow is over.
+	SubmitCode(ctx context.Context, in CodeStep, r Request) (*SignInResult, error)
 }
 
 // SessionService authenticates and manages sessions.

@@ -17,6 +17,7 @@ const (
 	PurposeRevertEmail   TokenPurpose = "revert_email"   // link to the old address; Data is the email.changed event ID
 	PurposeEventFeedback TokenPurpose = "event_feedback" // "was this you?" links; Data is the event ID
 	PurposeSecureAccount TokenPurpose = "secure_account" // the code of a secure-account flow
+	PurposeSignInCode    TokenPurpose = "signin_code"    // the code of a sign-in the risk engine stopped; Data is the flow ID
 )
 
 // Token is a single-use secret sent to the owner: a short code to type and a

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"time"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/event"
@@ -19,10 +20,10 @@ const historyDepth = 200
 // history and, when it comes from a device or a place the account has not
 // signed in from (or signed up from) before, tells the owner with "was
 // this you?" links. (The risk engine will drive this decision later.)
-func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, sess *mamoru.Session, r mamoru.Request, prepared any) error {
+func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, at *signin.Attempt, a *mamoru.Account, sess *mamoru.Session, prepared any) error {
 	earlier, _ := prepared.([]*mamoru.Event)
-	e := event.FromRequest(mamoru.EventSignInSucceeded, a.ID, r)
-	e.SessionID, e.Outcome = sess.ID, mamoru.OutcomeSuccess
+	e := event.FromRequest(mamoru.EventSignInSucceeded, a.ID, at.Request)
+	e.SessionID, e.Outcome, e.Risk = sess.ID, mamoru.OutcomeSuccess, at.Risk
 	s.events.Enrich(e)
 	isNew := novelty(e, earlier)
 	if isNew != "" {
@@ -45,11 +46,11 @@ func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account,
 // sign-ins outside the write transaction. (Two sign-ins from one new
 // device at the same moment may both be notified; that errs on the side
 // of telling.)
-func (s *Service) Prepare(ctx context.Context, a *mamoru.Account, r mamoru.Request) (any, error) {
+func (s *Service) Prepare(ctx context.Context, at *signin.Attempt) (any, error) {
 	var earlier []*mamoru.Event
 	err := s.store.View(ctx, func(tx mamoru.Tx) error {
 		var err error
-		earlier, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Limit: historyDepth,
+		earlier, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: at.Account.ID, Limit: historyDepth,
 			Types: []mamoru.EventType{mamoru.EventSignInSucceeded, mamoru.EventAccountCreated}})
 		return err
 	})
@@ -67,7 +68,7 @@ func (s *Service) Failed(ctx context.Context, at *signin.Attempt, status mamoru.
 	}
 	return s.store.Update(ctx, func(tx mamoru.Tx) error {
 		e := event.FromRequest(mamoru.EventSignInFailed, id, at.Request)
-		e.Outcome = string(status)
+		e.Outcome, e.Risk = string(status), at.Risk
 		return s.events.Record(ctx, tx, e)
 	})
 }
@@ -99,4 +100,51 @@ func (s *Service) ResetRequiredCheck(ctx context.Context, at *signin.Attempt) (s
 	}
 	s.kick()
 	return signin.Verdict{Status: mamoru.PasswordResetRequired}, nil
+}
+
+var _ signin.Challenger = (*Service)(nil)
+
+// signInCodeTTL is how long the code of a stopped sign-in works (NIST SP
+// 800-63B: at most 10 minutes for an out-of-band code).
+const signInCodeTTL = 10 * time.Minute
+
+// SendSignInCode emails the owner a one-time code bound to the flow, with
+// the details of the attempt (it runs in the transaction that moves the
+// flow to signin.StepCode). A newer code replaces an older one.
+func (s *Service) SendSignInCode(at *signin.Attempt) func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
+	return func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
+		a, err := tx.AccountByID(ctx, f.AccountID)
+		if err != nil {
+			return err
+		}
+		t, err := s.issueToken(ctx, tx, a, mamoru.PurposeSignInCode, signInCodeTTL, f.ID)
+		if err != nil {
+			return err
+		}
+		e := event.FromRequest(mamoru.EventSignInFailed, a.ID, at.Request)
+		s.events.Enrich(e)
+		err = s.mailer.Enqueue(ctx, tx, s.mail(a, notify.TemplateSignInCode, map[string]any{
+			"Code": t.code, "Minutes": int(signInCodeTTL.Minutes()),
+			"Time": e.Time, "Place": e.Place, "Device": e.Device, "IP": e.IP,
+		}))
+		if err == nil {
+			s.kick()
+		}
+		return err
+	}
+}
+
+// VerifyCode implements signin.Challenger: the code must be the newest
+// sign-in code of the flow's account and bound to this flow; wrong codes
+// count, and after Config.MaxCodeTries the code dies.
+func (s *Service) VerifyCode(ctx context.Context, f *mamoru.Flow, code string) error {
+	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, f.AccountID) },
+		code, mamoru.PurposeSignInCode)
+	if err != nil {
+		return err
+	}
+	if tok.Data != f.ID {
+		return invalidCode()
+	}
+	return s.store.Update(ctx, func(tx mamoru.Tx) error { return use(ctx, tx, tok, s.clock.Now()) })
 }

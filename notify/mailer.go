@@ -100,6 +100,9 @@ const (
 	TemplatePasswordResetRequired = "password_reset_required"
 	// TemplateSecureAccount (email): Code, Minutes.
 	TemplateSecureAccount = "secure_account"
+	// TemplateSignInCode (email): Code, Minutes, and the details of the
+	// attempt the risk engine stopped (Time, Device, Place, IP).
+	TemplateSignInCode = "signin_code"
 )
 
 // The purposes of a phone_code SMS (Data["Purpose"]).
@@ -114,7 +117,7 @@ var Templates = []string{TemplateVerifyEmail, TemplateAccountExists, TemplatePas
 	TemplatePasswordResetDone, TemplatePasswordChanged, TemplateNewSignIn, TemplateEmailChangeCode,
 	TemplateEmailChanged, TemplatePhoneCode, TemplatePhoneChanged, TemplateAccountLocked,
 	TemplateAccountRestricted, TemplateAccountUnlocked, TemplatePasswordResetRequired,
-	TemplateSecureAccount}
+	TemplateSecureAccount, TemplateSignInCode}
 
 // SMSTemplates lists the templates that have an SMS variant.
 var SMSTemplates = []string{TemplatePhoneCode, TemplatePhoneChanged}

@@ -245,6 +245,7 @@ var documented = map[string][]string{
 	TemplateAccountUnlocked:       {},
 	TemplatePasswordResetRequired: {"Code", "Minutes", "Link"},
 	TemplateSecureAccount:         {"Code", "Minutes"},
+	TemplateSignInCode:            {"Code", "Minutes", "Time", "Device", "Place", "IP"},
 }
 
 func TestDocumentedKeysSuffice(t *testing.T) {
@@ -429,7 +430,7 @@ func TestNoMessageAsksForSecrets(t *testing.T) {
 // codeTemplates deliver a one-time code (or a link token); no other
 // message may carry one.
 var codeTemplates = []string{TemplateVerifyEmail, TemplatePasswordReset, TemplateEmailChangeCode,
-	TemplatePhoneCode, TemplatePasswordResetRequired, TemplateSecureAccount}
+	TemplatePhoneCode, TemplatePasswordResetRequired, TemplateSecureAccount, TemplateSignInCode}
 
 func TestOnlyCodeMessagesCarryCodes(t *testing.T) {
 	m := testMailer(t)

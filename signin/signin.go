@@ -21,6 +21,7 @@ package signin
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 // Step names.
 const (
 	StepPassword = "password"
+	StepCode     = "code" // waiting for a one-time code (the risk engine asked for proof)
 	StepDone     = "done"
 )
 
@@ -49,6 +51,15 @@ type Attempt struct {
 	Password string          // normalized; only post-checks of a right password see it
 	Request  mamoru.Request
 	Now      time.Time
+	// Risk is the risk assessment, set by the risk check (a post-check);
+	// it is recorded with the attempt and kept in the flow across a code
+	// step.
+	Risk *mamoru.RiskSummary
+}
+
+// flowState is what a flow waiting for a later step keeps of its attempt.
+type flowState struct {
+	Risk *mamoru.RiskSummary `json:"risk,omitempty"`
 }
 
 // Verdict is a check's decision. The zero Verdict lets the attempt go on.
@@ -57,6 +68,9 @@ type Verdict struct {
 	Status mamoru.SignInStatus
 	// NextStep moves the flow to another step instead of signing in.
 	NextStep string
+	// Prepare, with NextStep, runs in the transaction that moves the flow
+	// (sending the code of StepCode, bound to the flow).
+	Prepare func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error
 }
 
 // Check is one decision of the password step. An error aborts the
@@ -66,12 +80,14 @@ type Check func(ctx context.Context, a *Attempt) (Verdict, error)
 // Observer learns the outcome of every password step, to record it (the
 // login history) and tell the owner (new sign-in notifications).
 type Observer interface {
-	// Prepare runs after a right password, before the transaction that
-	// issues the session, for reads that need not hold that transaction
-	// (on SQLite, the one writer) open; its result goes to SignedIn.
-	Prepare(ctx context.Context, a *mamoru.Account, r mamoru.Request) (any, error)
-	// SignedIn runs inside the transaction that issues the session.
-	SignedIn(ctx context.Context, tx mamoru.Tx, a *mamoru.Account, s *mamoru.Session, r mamoru.Request, prepared any) error
+	// Prepare runs after a right password (and code), before the
+	// transaction that issues the session, for reads that need not hold
+	// that transaction (on SQLite, the one writer) open; its result goes
+	// to SignedIn.
+	Prepare(ctx context.Context, at *Attempt) (any, error)
+	// SignedIn runs inside the transaction that issues the session; a is
+	// the account as updated there.
+	SignedIn(ctx context.Context, tx mamoru.Tx, at *Attempt, a *mamoru.Account, s *mamoru.Session, prepared any) error
 	// Failed runs after an attempt that signed nobody in, whatever the
 	// reason: a.Account is nil for an unknown address. It must take about
 	// the same time whether or not the account exists.
@@ -80,16 +96,29 @@ type Observer interface {
 
 // Service implements mamoru.SignInService.
 type Service struct {
-	store    mamoru.Store
-	hasher   *password.Hasher
-	sessions *session.Manager
-	clock    mamoru.Clock
-	log      *slog.Logger
-	cfg      Config
-	pre      []Check
-	post     []Check
-	observer Observer
+	store      mamoru.Store
+	hasher     *password.Hasher
+	sessions   *session.Manager
+	clock      mamoru.Clock
+	log        *slog.Logger
+	cfg        Config
+	pre        []Check
+	post       []Check
+	observer   Observer
+	challenger Challenger
 }
+
+// Challenger checks the one-time code of a flow at StepCode (the check
+// that moved the flow there sent it).
+type Challenger interface {
+	// VerifyCode returns nil for the right code; EInvalidCode for a wrong
+	// one (counted), EFlowExpired when the flow's code is used up.
+	VerifyCode(ctx context.Context, f *mamoru.Flow, code string) error
+}
+
+// SetChallenger sets the checker of codes; call it before the Service is
+// used. Without one, SubmitCode refuses every code.
+func (s *Service) SetChallenger(c Challenger) { s.challenger = c }
 
 var _ mamoru.SignInService = (*Service)(nil)
 
@@ -258,7 +287,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return nil, err
 		}
 		if v.NextStep != "" || v.Status != "" {
-			res, err := s.advance(ctx, f, stored, at.Account, v, res)
+			res, err := s.advance(ctx, at, stored, v, res)
 			if err == nil && v.NextStep == "" && v.Status != mamoru.SignedIn {
 				return s.failed(ctx, at, res, v.Status)
 			}
@@ -266,21 +295,30 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		}
 	}
 
-	var prepared any
-	if s.observer != nil {
-		if prepared, err = s.observer.Prepare(ctx, at.Account, r); err != nil {
-			return nil, err
-		}
-	}
 	var newHash string
 	if rehash {
 		if newHash, err = s.hasher.Hash(ctx, in.Password); err != nil {
 			return nil, err
 		}
 	}
+	return s.complete(ctx, at, stored, newHash, res)
+}
+
+// complete signs the attempt's account in: in one transaction the flow is
+// done (of two concurrent steps one wins), the account records the
+// sign-in (and a new hash of an imported or outdated one), a new session
+// is issued, and the observer records it.
+func (s *Service) complete(ctx context.Context, at *Attempt, stored bool, newHash string, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
+	var prepared any
+	var err error
+	if s.observer != nil {
+		if prepared, err = s.observer.Prepare(ctx, at); err != nil {
+			return nil, err
+		}
+	}
 	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
 		now := s.clock.Now()
-		g := *f
+		g := *at.Flow
 		g.AccountID, g.Step, g.UpdatedAt = at.Account.ID, StepDone, now
 		if err := save(ctx, tx, &g, stored); err != nil {
 			return err
@@ -297,9 +335,9 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return err
 		}
 		res.Account = a
-		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, r)
+		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, at.Request)
 		if err == nil && s.observer != nil {
-			err = s.observer.SignedIn(ctx, tx, a, res.Session, r, prepared)
+			err = s.observer.SignedIn(ctx, tx, at, a, res.Session, prepared)
 		}
 		return err
 	})
@@ -314,13 +352,58 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 	return res, nil
 }
 
+// SubmitCode implements mamoru.SignInService: the one-time code of a flow
+// that a check moved to StepCode. The right code signs in; a wrong one
+// answers EInvalidCode, and a used-up code ends the flow.
+func (s *Service) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
+	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepCode)
+	if err != nil {
+		return nil, err
+	}
+	if s.challenger == nil {
+		return nil, mamoru.Errorf(mamoru.EInvalidCode, "no code can be checked")
+	}
+	if err := s.challenger.VerifyCode(ctx, f, in.Code); err != nil {
+		return nil, err
+	}
+	var st flowState
+	if len(f.State) > 0 {
+		if err := json.Unmarshal(f.State, &st); err != nil {
+			return nil, err
+		}
+	}
+	at := &Attempt{Flow: f, Request: r, Now: s.clock.Now(), Risk: st.Risk}
+	err = s.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		at.Account, err = tx.AccountByID(ctx, f.AccountID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	at.Email = at.Account.Email
+	if at.Account.Status != mamoru.StatusActive {
+		return s.failed(ctx, at, &mamoru.SignInResult{FlowID: f.ID}, mamoru.InvalidCredentials)
+	}
+	return s.complete(ctx, at, true, "", &mamoru.SignInResult{FlowID: f.ID})
+}
+
 // advance records a post-check's verdict on the flow.
-func (s *Service) advance(ctx context.Context, f *mamoru.Flow, stored bool, a *mamoru.Account, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
-	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
-		g := *f
-		g.AccountID, g.UpdatedAt = a.ID, s.clock.Now()
+func (s *Service) advance(ctx context.Context, at *Attempt, stored bool, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
+	state, err := json.Marshal(flowState{Risk: at.Risk})
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
+		g := *at.Flow
+		g.AccountID, g.UpdatedAt, g.State = at.Account.ID, s.clock.Now(), state
 		if v.NextStep != "" {
 			g.Step = v.NextStep
+			if v.Prepare != nil {
+				if err := v.Prepare(ctx, tx, &g); err != nil {
+					return err
+				}
+			}
 		} else {
 			g.Step = StepDone
 		}

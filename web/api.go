@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/mamoru-id/mamoru"
@@ -156,6 +157,41 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return mamoru.Errorf(mamoru.EInternal, "unknown sign-in status %q", res.Status)
 	}
+	return nil
+}
+
+// apiSignInCode is POST /api/v1/signin/code: the emailed code of a flow
+// that signin answered with challenge_required or approval_required; the
+// flow's secret is the flow cookie that answer set.
+func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		FlowID string `json:"flow_id"`
+		Code   string `json:"code"`
+	}
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	res, err := s.signIn.SubmitCode(r.Context(), mamoru.CodeStep{FlowID: in.FlowID, FlowSecret: cookieValue(r, FlowCookie),
+		Code: strings.TrimSpace(in.Code)}, s.signInRequest(w, r))
+	if err != nil {
+		return err
+	}
+	if res.Status != mamoru.SignedIn || res.Session == nil || res.Account == nil || res.SessionToken == "" {
+		setAPIHeaders(w.Header())
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write(invalidCredentialsBody)
+		return nil
+	}
+	setSessionCookie(w, res.Session, res.SessionToken)
+	clearCookie(w, FlowCookie)
+	acct := toAccountJSON(res.Account)
+	writeJSON(w, http.StatusOK, signInJSON{
+		Status:  string(res.Status),
+		Token:   res.SessionToken,
+		Session: &signInSessionJSON{ID: res.Session.ID, ExpiresAt: apiTime(res.Session.ExpiresAt)},
+		Account: &acct,
+	})
 	return nil
 }
 

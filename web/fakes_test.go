@@ -127,6 +127,21 @@ func (f *fakeSignIn) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignI
 	return &mamoru.SignInStart{FlowID: "flow-" + string(rune('0'+f.flows)), FlowSecret: "flow-secret"}, nil
 }
 
+func (f *fakeSignIn) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
+	f.add("SubmitCode")
+	if in.FlowSecret != "flow-secret" && in.FlowSecret != "flow-secret-api" {
+		return nil, mamoru.Errorf(mamoru.EFlowExpired, "bad binding")
+	}
+	if in.Code != "123456" {
+		return nil, mamoru.Errorf(mamoru.EInvalidCode, "wrong code")
+	}
+	return &mamoru.SignInResult{
+		Status: mamoru.SignedIn, FlowID: in.FlowID,
+		Session: &mamoru.Session{ID: "sess-new", AccountID: "acct-1", ExpiresAt: testNow.Add(time.Hour)}, SessionToken: "tok-new",
+		Account: &mamoru.Account{ID: "acct-1", Email: goodEmail, Language: mamoru.English},
+	}, nil
+}
+
 func (f *fakeSignIn) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r mamoru.Request) (*mamoru.SignInResult, error) {
 	f.add("SubmitPassword")
 	f.last, f.req = in, r

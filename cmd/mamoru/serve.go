@@ -274,6 +274,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	})
 	signins := signin.New(store, hasher, sessions, clock, log, signin.Config{FlowTTL: cfg.SignIn.FlowTTL})
 	signins.SetObserver(a.accounts)
+	signins.SetChallenger(a.accounts)
 	signins.AddPostCheck(a.accounts.ResetRequiredCheck)
 	deps := web.Deps{
 		Accounts:      a.accounts,

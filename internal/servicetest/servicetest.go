@@ -76,6 +76,7 @@ func New(t testing.TB) *Env {
 		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
 	signins := signin.New(db, hasher, sessions, clock, log, signin.Config{})
 	signins.SetObserver(accounts)
+	signins.SetChallenger(accounts)
 	signins.AddPostCheck(accounts.ResetRequiredCheck)
 	e := &Env{
 		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
