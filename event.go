@@ -68,13 +68,14 @@ const (
 	DetailNewEmail = "new_email"
 	DetailOldPhone = "old_phone"
 	DetailNewPhone = "new_phone"
-	DetailReason   = "reason"   // why a session ended, why an account was locked
-	DetailTemplate = "template" // notification.sent: the message template
-	DetailChannel  = "channel"  // notification.sent: email, sms
-	DetailTo       = "to"       // notification.sent: the masked recipient
-	DetailEventID  = "event_id" // event.confirmed/denied, change.undone: the event answered or undone
-	DetailNew      = "new"      // sign_in.succeeded: "device", "place" or "device,place" when the owner was notified
-	DetailActor    = "actor"    // "owner", "operator", "system"
+	DetailReason   = "reason"    // why a session ended, why an account was locked
+	DetailTemplate = "template"  // notification.sent: the message template
+	DetailChannel  = "channel"   // notification.sent: email, sms
+	DetailTo       = "to"        // notification.sent: the masked recipient
+	DetailEventID  = "event_id"  // event.confirmed/denied, change.undone: the event answered or undone
+	DetailNew      = "new"       // sign_in.succeeded: "device", "place" or "device,place" when the owner was notified
+	DetailActor    = "actor"     // "owner", "operator", "system"
+	DetailDeviceID = "device_id" // sign-in attempts: the ID of the browser's signed device cookie
 )
 
 // Feedback is the owner's answer to "Was this you?".

@@ -80,6 +80,12 @@ func (s *Service) confirm(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, r 
 	if err := tx.SetEventFeedback(ctx, e.ID, mamoru.FeedbackConfirmed, s.clock.Now()); err != nil {
 		return err
 	}
+	if e.Type == mamoru.EventSignInSucceeded || e.Type == mamoru.EventSignInFailed {
+		// "This was me" teaches the risk engine the attempt's device and place.
+		if err := s.learn(ctx, tx, e.AccountID, fromEvent(e, e.Details[mamoru.DetailDeviceID])); err != nil {
+			return err
+		}
+	}
 	_, err := s.record(ctx, tx, mamoru.EventConfirmed, e.AccountID, r, map[string]string{mamoru.DetailEventID: e.ID})
 	return err
 }
@@ -95,6 +101,12 @@ func (s *Service) deny(ctx context.Context, tx mamoru.Tx, e *mamoru.Event, to st
 	}
 	if _, err := s.record(ctx, tx, mamoru.EventDenied, e.AccountID, r, map[string]string{mamoru.DetailEventID: e.ID}); err != nil {
 		return nil, err
+	}
+	if e.Type == mamoru.EventSignInSucceeded || e.Type == mamoru.EventSignInFailed {
+		// "This wasn't me" makes the attempt's values hostile for the account.
+		if err := s.markHostile(ctx, tx, e); err != nil {
+			return nil, err
+		}
 	}
 	a, err := tx.AccountByID(ctx, e.AccountID)
 	if err != nil {

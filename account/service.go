@@ -53,6 +53,7 @@ type Service struct {
 	cfg      Config
 	kick     func()
 	events   mamoru.EventRecorder
+	risk     *Risk
 
 	bg    sync.WaitGroup
 	slots chan struct{}
@@ -75,6 +76,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	Kick     func()               // wakes the outbox worker after a message is committed; may be nil
 	Events   mamoru.EventRecorder // records security events; nil records them without places or devices
+	Risk     *Risk                // the risk engine; nil assesses nothing (new-sign-in mails then follow a simple novelty rule)
 }
 
 // New returns a Service.
@@ -122,7 +124,7 @@ func New(d Deps, cfg Config) *Service {
 		d.Common = func(string) bool { return false }
 	}
 	return &Service{store: d.Store, hasher: d.Hasher, sessions: d.Sessions, mailer: d.Mailer, common: d.Common,
-		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, slots: make(chan struct{}, cfg.BackgroundJobs)}
+		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, risk: d.Risk, slots: make(chan struct{}, cfg.BackgroundJobs)}
 }
 
 // Close waits for background jobs (forgot-password and resend requests

@@ -7,6 +7,7 @@ import (
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/signin"
 )
 
@@ -17,19 +18,36 @@ var _ signin.Observer = (*Service)(nil)
 const historyDepth = 200
 
 // SignedIn implements signin.Observer: it records the sign-in in the login
-// history and, when it comes from a device or a place the account has not
-// signed in from (or signed up from) before, tells the owner with "was
-// this you?" links. (The risk engine will drive this decision later.)
+// history with its assessment, teaches the risk engine, and tells the
+// owner with "was this you?" links when the decision says so (notify, or
+// a challenge that the code passed). Without the engine (or in its audit
+// mode) the owner is told when the device or the place is one the account
+// has not signed in from (or signed up from) before.
 func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, at *signin.Attempt, a *mamoru.Account, sess *mamoru.Session, prepared any) error {
-	earlier, _ := prepared.([]*mamoru.Event)
 	e := event.FromRequest(mamoru.EventSignInSucceeded, a.ID, at.Request)
 	e.SessionID, e.Outcome, e.Risk = sess.ID, mamoru.OutcomeSuccess, at.Risk
+	if at.Request.DeviceID != "" {
+		e.Details = map[string]string{mamoru.DetailDeviceID: at.Request.DeviceID}
+	}
 	s.events.Enrich(e)
-	isNew := novelty(e, earlier)
-	if isNew != "" {
-		e.Details = map[string]string{mamoru.DetailNew: isNew}
+	isNew := ""
+	if earlier, ok := prepared.([]*mamoru.Event); ok {
+		if isNew = novelty(e, earlier); isNew != "" {
+			if e.Details == nil {
+				e.Details = map[string]string{}
+			}
+			e.Details[mamoru.DetailNew] = isNew
+		}
+	} else if at.Risk != nil {
+		switch risk.Decision(at.Risk.Decision) {
+		case risk.Notify, risk.Challenge, risk.Approval:
+			isNew = at.Risk.Decision
+		}
 	}
 	if err := s.events.Record(ctx, tx, e); err != nil {
+		return err
+	}
+	if err := s.learn(ctx, tx, a.ID, fromEvent(e, at.Request.DeviceID)); err != nil {
 		return err
 	}
 	if isNew == "" {
@@ -42,11 +60,15 @@ func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, at *signin.Attempt
 	return nil
 }
 
-// Prepare implements signin.Observer: it reads the account's earlier
-// sign-ins outside the write transaction. (Two sign-ins from one new
-// device at the same moment may both be notified; that errs on the side
-// of telling.)
+// Prepare implements signin.Observer: when no risk decision drives the
+// notification (no engine, or audit mode), it reads the account's earlier
+// sign-ins for the novelty rule, outside the write transaction. (Two
+// sign-ins from one new device at the same moment may both be notified;
+// that errs on the side of telling.)
 func (s *Service) Prepare(ctx context.Context, at *signin.Attempt) (any, error) {
+	if at.Risk != nil && !at.Risk.Audit {
+		return nil, nil
+	}
 	var earlier []*mamoru.Event
 	err := s.store.View(ctx, func(tx mamoru.Tx) error {
 		var err error
@@ -60,17 +82,19 @@ func (s *Service) Prepare(ctx context.Context, at *signin.Attempt) (any, error) 
 // Failed implements signin.Observer: every failed attempt is recorded,
 // on the account when the address has one and on none otherwise, in one
 // transaction either way, so both take the same time. The address tried
-// is not kept.
+// is not kept. Wrong passwords count against the network's reputation.
 func (s *Service) Failed(ctx context.Context, at *signin.Attempt, status mamoru.SignInStatus) error {
 	id := ""
 	if at.Account != nil {
 		id = at.Account.ID
 	}
-	return s.store.Update(ctx, func(tx mamoru.Tx) error {
-		e := event.FromRequest(mamoru.EventSignInFailed, id, at.Request)
-		e.Outcome, e.Risk = string(status), at.Risk
-		return s.events.Record(ctx, tx, e)
-	})
+	e := event.FromRequest(mamoru.EventSignInFailed, id, at.Request)
+	e.Outcome, e.Risk = string(status), at.Risk
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error { return s.events.Record(ctx, tx, e) })
+	if err == nil && status == mamoru.InvalidCredentials && at.Risk == nil {
+		s.failedAttempt(at.Request, e.Place)
+	}
+	return err
 }
 
 // ResetRequiredCheck is a sign-in post-check: an account whose password

@@ -56,8 +56,14 @@ func fullFlow(t *testing.T, s *server) {
 	if r.Status != 200 || r.json(t)["status"] != "signed_in" {
 		t.Fatalf("signin: %d %s", r.Status, r.Body)
 	}
-	if sc := r.Header.Get("Set-Cookie"); !strings.Contains(sc, "__Host-mamoru_session=") || !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "Secure") {
-		t.Errorf("session cookie: %s", sc)
+	sc := ""
+	for _, c := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "__Host-mamoru_session=") {
+			sc = c
+		}
+	}
+	if !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "Secure") {
+		t.Errorf("session cookie: %q in %q", sc, r.Header.Values("Set-Cookie"))
 	}
 	oldCookie := sessionCookie(t, browser)
 	phone := newClient(t, s)

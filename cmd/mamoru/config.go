@@ -50,6 +50,7 @@ type Config struct {
 	SMS         delivery.SMSConfig  `yaml:"sms"`
 	Webhooks    webhook.Config      `yaml:"webhooks"`
 	Events      EventsConfig        `yaml:"events"`
+	Risk        RiskConfig          `yaml:"risk"`
 }
 
 // EventsConfig tunes the security event log (docs/events.md).
@@ -152,6 +153,7 @@ func DefaultConfig() Config {
 		ProductName: notify.DefaultProductName,
 		SMTP:        delivery.SMTPConfig{Security: "starttls", Timeout: 30 * time.Second},
 		Events:      EventsConfig{Retention: 400 * 24 * time.Hour},
+		Risk:        defaultRiskConfig(),
 
 		ProxyHeader: clientip.XForwardedFor,
 	}
@@ -283,6 +285,12 @@ func setValue(v reflect.Value, s string) error {
 			return err
 		}
 		v.SetInt(n)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
 	default:
 		return fmt.Errorf("unsupported type %s", v.Type())
 	}
@@ -344,6 +352,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Webhooks.Validate(); err != nil {
 		bad("webhooks", "%v", err)
+	}
+	if _, err := c.Risk.policy(); err != nil {
+		bad("risk", "%v", err)
 	}
 	if c.Outbox.Batch < 1 || c.Outbox.Batch > 1000 {
 		bad("outbox.batch", "must be between 1 and 1000")

@@ -22,6 +22,7 @@ import (
 	"github.com/mamoru-id/mamoru/geoip/geoiptest"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
+	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/session"
 	"github.com/mamoru-id/mamoru/signin"
 	"github.com/mamoru-id/mamoru/sqlite"
@@ -45,8 +46,18 @@ type Env struct {
 // BaseURL is the base URL every link in test messages starts with.
 const BaseURL = "https://id.example.test"
 
+// Options change what New wires.
+type Options struct {
+	// Risk turns the risk engine on with this policy (off when nil: the
+	// new-sign-in mails then follow the novelty rule).
+	Risk *risk.Config
+}
+
 // New returns an Env; everything is closed when the test ends.
-func New(t testing.TB) *Env {
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith returns an Env wired with opts.
+func NewWith(t testing.TB, opts Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mamoru.db"), sqlite.Options{})
@@ -71,13 +82,22 @@ func New(t testing.TB) *Env {
 	events := event.New(clock, geo.Lookup, useragent.Parse)
 	sessions := session.NewManager(db, clock, session.DefaultConfig())
 	sessions.SetEvents(events)
+	var rk *account.Risk
+	if opts.Risk != nil {
+		engine, err := risk.New(*opts.Risk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rk = &account.Risk{Engine: engine, Window: risk.NewWindow(opts.Risk.FailureWindow), Limits: opts.Risk.Limits}
+	}
 	accounts := account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
-		Common: breach.Common, Clock: clock, Logger: log, Events: events},
+		Common: breach.Common, Clock: clock, Logger: log, Events: events, Risk: rk},
 		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
 	signins := signin.New(db, hasher, sessions, clock, log, signin.Config{})
 	signins.SetObserver(accounts)
 	signins.SetChallenger(accounts)
 	signins.AddPostCheck(accounts.ResetRequiredCheck)
+	signins.AddPostCheck(accounts.RiskCheck)
 	e := &Env{
 		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
 		SignIn: signins, Outbox: notify.OutboxReader{Store: db}, Events: events, GeoIP: geo,

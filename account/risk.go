@@ -1,0 +1,184 @@
+package account
+
+import (
+	"context"
+	"net/netip"
+	"sort"
+
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/event"
+	"github.com/mamoru-id/mamoru/risk"
+	"github.com/mamoru-id/mamoru/signin"
+)
+
+// Risk is the risk engine wired to the store: it assesses every sign-in
+// with a right password (a sign-in post-check), learns from the legitimate
+// ones and from the owner's answers, and counts failures for network
+// reputation.
+type Risk struct {
+	Engine *risk.Engine
+	Window *risk.Window // failures per IP and ASN, this process
+	Limits risk.Limits
+}
+
+// totalKey is the key of the global count of all legitimate sign-ins.
+const totalKey = "total"
+
+// countKey is the key of a feature value's global count.
+func countKey(f risk.Feature, v string) string {
+	k := string(f) + ":" + v
+	if len(k) > 512 {
+		k = k[:512]
+	}
+	return k
+}
+
+// riskAttempt describes a sign-in attempt for the engine, from the client
+// of r at the current time.
+func (s *Service) riskAttempt(r mamoru.Request) risk.Attempt {
+	e := event.FromRequest(mamoru.EventSignInSucceeded, "", r)
+	s.events.Enrich(e)
+	return fromEvent(e, r.DeviceID)
+}
+
+// fromEvent describes a recorded attempt for the engine.
+func fromEvent(e *mamoru.Event, deviceID string) risk.Attempt {
+	ip, _ := netip.ParseAddr(e.IP)
+	return risk.Attempt{Time: e.Time, IP: ip.Unmap(), Place: e.Place, Device: e.Device, UserAgent: e.UserAgent, DeviceID: deviceID}
+}
+
+// storeGlobal is global popularity read from the store for the values of
+// one attempt.
+type storeGlobal map[string]uint64
+
+func (g storeGlobal) Count(f risk.Feature, v string) uint64 { return g[countKey(f, v)] }
+func (g storeGlobal) Total() uint64                         { return g[totalKey] }
+
+// keys returns the count keys of an attempt, total included.
+func keys(a risk.Attempt) []string {
+	vals := risk.Values(a)
+	out := make([]string, 0, len(vals)+1)
+	for f, v := range vals {
+		out = append(out, countKey(f, v))
+	}
+	out = append(out, totalKey)
+	sort.Strings(out)
+	return out
+}
+
+// history reads the account's history in tx; a missing or unreadable one
+// is empty (an unreadable blob is logged, and replaced on the next
+// legitimate sign-in).
+func (s *Service) history(ctx context.Context, tx mamoru.Tx, accountID string) (*risk.History, error) {
+	data, err := tx.RiskHistory(ctx, accountID)
+	if mamoru.ErrorCode(err) == mamoru.ENotFound {
+		return risk.NewHistory(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	h, err := risk.DecodeHistory(data)
+	if err != nil {
+		s.log.Error("risk: unreadable history, starting afresh", "account", accountID, "err", err)
+		return risk.NewHistory(), nil
+	}
+	return h, nil
+}
+
+// RiskCheck is the sign-in post-check of the risk engine. It assesses the
+// attempt, keeps the assessment on it (recorded with its event, and shown
+// in the login history) and acts on the decision: allow and notify sign
+// in (notify tells the owner); challenge and approval stop for a code
+// emailed to the account (until 2-step verification and sign-in approval
+// land); deny answers as a wrong password would (the password's
+// correctness is not revealed) and is recorded. In audit mode every
+// decision is recorded and none enforced.
+func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Verdict, error) {
+	if s.risk == nil {
+		return signin.Verdict{}, nil
+	}
+	a := s.riskAttempt(at.Request)
+	var h *risk.History
+	var g storeGlobal
+	err := s.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		if h, err = s.history(ctx, tx, at.Account.ID); err != nil {
+			return err
+		}
+		g, err = tx.RiskCounts(ctx, keys(a))
+		return err
+	})
+	if err != nil {
+		return signin.Verdict{}, err
+	}
+	var rep risk.Reputation
+	if s.risk.Window != nil {
+		rep = s.risk.Window
+	}
+	as := s.risk.Engine.Assess(a, h, g, rep)
+	at.Risk = summary(as)
+	if as.Audit {
+		return signin.Verdict{}, nil
+	}
+	switch as.Decision {
+	case risk.Challenge:
+		return signin.Verdict{Status: mamoru.ChallengeRequired, NextStep: signin.StepCode, Prepare: s.SendSignInCode(at)}, nil
+	case risk.Approval:
+		return signin.Verdict{Status: mamoru.ApprovalRequired, NextStep: signin.StepCode, Prepare: s.SendSignInCode(at)}, nil
+	case risk.Deny:
+		return signin.Verdict{Status: mamoru.InvalidCredentials}, nil
+	}
+	return signin.Verdict{}, nil
+}
+
+// summary is what an event keeps of an assessment.
+func summary(as risk.Assessment) *mamoru.RiskSummary {
+	out := &mamoru.RiskSummary{Score: as.Score, Decision: string(as.Decision), Audit: as.Audit}
+	for _, r := range as.Reasons {
+		out.Reasons = append(out.Reasons, mamoru.RiskReason{Code: r.Code, Params: r.Params})
+	}
+	return out
+}
+
+// learn teaches the account's history and the global counts a legitimate
+// sign-in, in tx.
+func (s *Service) learn(ctx context.Context, tx mamoru.Tx, accountID string, a risk.Attempt) error {
+	if s.risk == nil {
+		return nil
+	}
+	h, err := s.history(ctx, tx, accountID)
+	if err != nil {
+		return err
+	}
+	h.Learn(a, s.risk.Limits)
+	if err := tx.SaveRiskHistory(ctx, accountID, h.Encode(), s.clock.Now()); err != nil {
+		return err
+	}
+	return tx.AddRiskCounts(ctx, keys(a))
+}
+
+// markHostile records "this wasn't me" about the attempt of e in the
+// account's history, in tx.
+func (s *Service) markHostile(ctx context.Context, tx mamoru.Tx, e *mamoru.Event) error {
+	if s.risk == nil || e.AccountID == "" {
+		return nil
+	}
+	h, err := s.history(ctx, tx, e.AccountID)
+	if err != nil {
+		return err
+	}
+	h.MarkHostile(fromEvent(e, e.Details[mamoru.DetailDeviceID]))
+	return tx.SaveRiskHistory(ctx, e.AccountID, h.Encode(), s.clock.Now())
+}
+
+// failed counts a failed attempt for network reputation.
+func (s *Service) failedAttempt(r mamoru.Request, place mamoru.Place) {
+	if s.risk == nil || s.risk.Window == nil {
+		return
+	}
+	ip, err := netip.ParseAddr(r.IP)
+	if err != nil {
+		return
+	}
+	s.risk.Window.Fail(ip.Unmap(), place.ASN, s.clock.Now())
+}
