@@ -9,6 +9,7 @@ import (
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/display"
 	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/risk"
 )
 
 // API page sizes of the event lists.
@@ -33,6 +34,21 @@ type eventJSON struct {
 	Answerable bool              `json:"answerable"`
 	Feedback   *string           `json:"feedback"`
 	FeedbackAt *string           `json:"feedback_at"`
+	Risk       *riskJSON         `json:"risk,omitempty"`
+}
+
+// riskJSON is the risk assessment of a sign-in attempt.
+type riskJSON struct {
+	Score    float64          `json:"score"`
+	Decision string           `json:"decision"`
+	Audit    bool             `json:"audit"`
+	Reasons  []riskReasonJSON `json:"reasons"`
+}
+
+type riskReasonJSON struct {
+	Code   string            `json:"code"`
+	Params map[string]string `json:"params,omitempty"`
+	Text   string            `json:"text"`
 }
 
 // maskedDetails returns a copy of an event's details with email addresses
@@ -71,6 +87,13 @@ func (s *Server) toEventJSON(lang mamoru.Language, e *mamoru.Event) eventJSON {
 	if e.Outcome != "" {
 		o := e.Outcome
 		j.Outcome = &o
+	}
+	if e.Risk != nil {
+		j.Risk = &riskJSON{Score: e.Risk.Score, Decision: e.Risk.Decision, Audit: e.Risk.Audit, Reasons: []riskReasonJSON{}}
+		for _, r := range e.Risk.Reasons {
+			j.Risk.Reasons = append(j.Risk.Reasons, riskReasonJSON{Code: r.Code, Params: r.Params,
+				Text: risk.Explain(s.cat, lang, risk.Reason{Code: r.Code, Params: r.Params})})
+		}
 	}
 	if e.Feedback != mamoru.FeedbackNone {
 		fb := string(e.Feedback)

@@ -7,6 +7,7 @@ import (
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/display"
 	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/risk"
 )
 
 // Security events are worded for their owner here, the same way on the
@@ -184,7 +185,9 @@ type eventRow struct {
 	Feedback   string // the owner's answer worded, or ""
 	Denied     bool   // the answer was "no"
 	FeedbackAt string
-	Undone     bool // undone in the secure-account flow
+	Undone     bool     // undone in the secure-account flow
+	Risk       string   // the risk decision worded, or ""
+	Reasons    []string // why, worded
 }
 
 // eventRow words e for a page in lang, with times in the zone tz.
@@ -205,6 +208,12 @@ func (s *Server) eventRow(lang mamoru.Language, tz string, e *mamoru.Event) even
 		row.SignIn = true
 		row.Success = signInSucceeded(e)
 		row.Outcome = s.outcomeText(lang, e)
+		if e.Risk != nil {
+			row.Risk = s.cat.T(lang, "web.risk.decision."+e.Risk.Decision, nil)
+			for _, r := range e.Risk.Reasons {
+				row.Reasons = append(row.Reasons, risk.Explain(s.cat, lang, risk.Reason{Code: r.Code, Params: r.Params}))
+			}
+		}
 	}
 	switch e.Feedback {
 	case mamoru.FeedbackConfirmed:
