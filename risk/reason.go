@@ -1,10 +1,5 @@
 package risk
 
-import (
-	"github.com/mamoru-id/mamoru"
-	"github.com/mamoru-id/mamoru/catalog"
-)
-
 // Reason is one reason for a decision: a stable code and its parameters
 // (Param* keys). Explain words it.
 type Reason struct {
@@ -48,6 +43,42 @@ var ReasonCodes = []string{
 	ReasonNewBrowser, ReasonHighScore, ReasonAllowCIDR, ReasonNoHistory,
 }
 
+// Indexes of ReasonCodes.
+const (
+	rDenyCIDR = iota
+	rDenyCountry
+	rHostileValue
+	rImpossibleTravel
+	rBreachedPassword
+	rIPFailures
+	rASNFailures
+	rAnonymizerASN
+	rHostingASN
+	rChallengeCountry
+	rAttackWave
+	rLongAbsence
+	rNewDevice
+	rNewCountry
+	rNewASN
+	rNewIP
+	rNewOS
+	rNewBrowser
+	rHighScore
+	rAllowCIDR
+	rNoHistory
+	numCodes
+)
+
+// codeIndex returns the index of code in ReasonCodes, or -1.
+func codeIndex(code string) int {
+	for i, c := range ReasonCodes {
+		if c == code {
+			return i
+		}
+	}
+	return -1
+}
+
 // knownCode reports whether code is one of ReasonCodes.
 func knownCode(code string) bool {
 	for _, c := range ReasonCodes {
@@ -77,8 +108,3 @@ const (
 	ParamBrowser  = "browser"     // a browser name
 	ParamScore    = "score"       // the score, one decimal
 )
-
-// Explain words r in lang, from the catalog's risk.reason.<code> text.
-func Explain(cat *catalog.Catalog, lang mamoru.Language, r Reason) string {
-	return cat.T(lang, "risk.reason."+r.Code, nil)
-}
