@@ -5,6 +5,7 @@
 //	mamoru user create|show|list|lock|unlock|import ...
 //	mamoru config check [--config FILE]
 //	mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
+//	mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv
 //	mamoru version
 //
 // This package is the only one that imports every adapter and wires them
@@ -64,6 +65,7 @@ Usage:
   mamoru outbox list [--parked] [--channel email|sms|webhook] [--limit N]
   mamoru config check [--config FILE]
   mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
+  mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv|-
   mamoru version
 
 Every command reads --config FILE and MAMORU_* environment variables
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdOutbox(ctx, env, args[1:])
 	case "geoip":
 		return cmdGeoIP(ctx, env, args[1:])
+	case "eval":
+		return cmdEval(ctx, env, args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mamoru", version)
 		return nil

@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -56,7 +57,7 @@ func (r *Report) WritePlot(w io.Writer, title string) error {
 	for e := math.Log10(lo); e <= 0.001; e++ {
 		v := math.Pow(10, e)
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ccc"/>`+"\n", x(v), top, x(v), top+ph)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(v), top+ph+18, axisPct(v))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s%%</text>`+"\n", x(v), top+ph+18, strconv.FormatFloat(math.Pow(10, math.Round(e)+2), 'f', -1, 64))
 		for k := 2; k <= 9 && e < 0; k++ {
 			fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>`+"\n", x(float64(k)*v), top, x(float64(k)*v), top+ph)
 		}
@@ -127,9 +128,4 @@ func (r *Report) WritePlot(w io.Writer, title string) error {
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func axisPct(v float64) string {
-	s := fmt.Sprintf("%g%%", 100*v)
-	return strings.Replace(s, "e-0", "e-", 1)
 }

@@ -225,7 +225,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 var groupTitles = map[string]string{
-	GroupReturning:   "legitimate sign-ins",
+	GroupReturning:   "legitimate, returning",
 	GroupFirst:       "legitimate, user's first",
 	GroupFailed:      "legitimate, wrong password",
 	GroupAttackFail:  "attack IP, failed",
@@ -289,18 +289,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "rows of the log\trows\t")
+	fmt.Fprintf(tw, "%-26s\trows\t", "rows of the log")
 	for _, d := range risk.Decisions {
 		fmt.Fprintf(tw, "%s\t", d)
 	}
 	fmt.Fprint(tw, "≥challenge\tscore p50\tp90\tp99\tmax\t\n")
 	for _, g := range r.Groups {
-		fmt.Fprintf(tw, "%s\t%d\t", groupTitles[g.Name], g.Rows)
-		if !g.Assessed {
-			for range risk.Decisions {
-				fmt.Fprint(tw, "\t")
-			}
-			fmt.Fprintf(tw, "(%s)\t\t\t\t\t\n", "not assessed")
+		fmt.Fprintf(tw, "%-26s\t%d\t", groupTitles[g.Name], g.Rows)
+		if !g.Assessed { // a wrong password: the engine never sees it
+			fmt.Fprint(tw, strings.Repeat("-\t", len(risk.Decisions)+5), "\n")
 			continue
 		}
 		for _, d := range risk.Decisions {
@@ -345,7 +342,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			a.Attempts, a.Users, a.MinHistory, a.Seed)
 		b.WriteString("TPR at a RAR is the share of attempts at or above the score threshold that challenges that share of legitimate sign-ins.\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprint(tw, "model\tattempts\t≥challenge (policy)\tAUC\tscore p50\t")
+		fmt.Fprintf(tw, "%-10s\tattempts\t≥challenge (policy)\tAUC\tscore p50\t", "model")
 		var targets []AtRAR
 		for _, m := range a.Models {
 			if len(m.AtRAR) > 0 {
@@ -358,7 +355,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprint(tw, "\n")
 		for _, m := range a.Models {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t", m.Name, m.Attempts, pct(m.Challenged))
+			fmt.Fprintf(tw, "%-10s\t%d\t%s\t", m.Name, m.Attempts, pct(m.Challenged))
 			if m.AUC != nil {
 				fmt.Fprintf(tw, "%.3f\t", *m.AUC)
 			} else {
