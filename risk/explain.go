@@ -35,7 +35,11 @@ func Explain(cat *catalog.Catalog, lang mamoru.Language, r Reason) string {
 	if f := p[ParamFeature]; f != "" {
 		data["Feature"] = cat.T(lang, "risk.feature."+f, nil)
 		if Feature(f) == FeatureCountry && p[ParamValue] != "" {
-			data["Value"] = display.Country(lang, p[ParamValue]) + " (" + p[ParamValue] + ")"
+			open, close := " (", ")"
+			if lang == mamoru.Japanese {
+				open, close = "（", "）"
+			}
+			data["Value"] = display.Country(lang, p[ParamValue]) + open + p[ParamValue] + close
 		}
 	}
 	if m, err := strconv.Atoi(p[ParamMinutes]); err == nil {
