@@ -153,18 +153,24 @@ func clipName(s string) string {
 // deviceCache remembers the devices of the column values seen last, since
 // the same few hundred combinations repeat for millions of rows.
 type deviceCache struct {
-	m map[string]mamoru.Device
+	m map[deviceKey]mamoru.Device
 }
 
+type deviceKey struct{ browser, os, typ string }
+
 func (c *deviceCache) get(browser, os, devType string) mamoru.Device {
-	key := browser + "\x00" + os + "\x00" + devType
+	key := deviceKey{browser, os, devType}
 	if d, ok := c.m[key]; ok {
 		return d
 	}
 	d := Device(browser, os, devType)
+	d.Browser, d.BrowserVersion = strings.Clone(d.Browser), strings.Clone(d.BrowserVersion)
+	d.OS, d.OSVersion = strings.Clone(d.OS), strings.Clone(d.OSVersion)
 	if c.m == nil || len(c.m) >= 8192 {
-		c.m = make(map[string]mamoru.Device, 1024)
+		c.m = make(map[deviceKey]mamoru.Device, 1024)
 	}
-	c.m[key] = d
+	// The key's strings point into the record they were read from: keep
+	// copies.
+	c.m[deviceKey{strings.Clone(browser), strings.Clone(os), strings.Clone(devType)}] = d
 	return d
 }

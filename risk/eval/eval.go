@@ -229,9 +229,15 @@ func (rp *replay) read(ctx context.Context, rd *Reader, out chan<- []Row, free c
 			return false
 		}
 	}
+	// Rows not earlier than every row before them (all of them, in a log
+	// in time order) wait in a FIFO, the others in a heap; when more than
+	// Reorder rows wait, the earlier of the two heads goes out.
 	var (
+		fifo    []queued
+		head    int
 		q       rowHeap
 		seq     int64
+		maxSeen time.Time
 		lastOut time.Time
 	)
 	emit := func(r *Row) bool {
@@ -246,6 +252,21 @@ func (rp *replay) read(ctx context.Context, rd *Reader, out chan<- []Row, free c
 		}
 		return true
 	}
+	pop := func() bool {
+		if head < len(fifo) && (q.Len() == 0 || q.less(&fifo[head], &q[0])) {
+			ok := emit(&fifo[head].Row)
+			fifo[head] = queued{}
+			head++
+			if head >= 4096 && head*2 >= len(fifo) { // reuse the front
+				n := copy(fifo, fifo[head:])
+				clear(fifo[n:])
+				fifo, head = fifo[:n], 0
+			}
+			return ok
+		}
+		x := heap.Pop(&q).(queued)
+		return emit(&x.Row)
+	}
 	for {
 		var r Row
 		err := rd.Next(&r)
@@ -256,17 +277,18 @@ func (rp *replay) read(ctx context.Context, rd *Reader, out chan<- []Row, free c
 			return fmt.Errorf("reading the log: %w", err)
 		}
 		seq++
-		heap.Push(&q, queued{r, seq})
-		if q.Len() > rp.o.Reorder {
-			x := heap.Pop(&q).(queued)
-			if !emit(&x.Row) {
-				return ctx.Err()
-			}
+		if !r.Time.Before(maxSeen) {
+			maxSeen = r.Time
+			fifo = append(fifo, queued{r, seq})
+		} else {
+			heap.Push(&q, queued{r, seq})
+		}
+		if len(fifo)-head+q.Len() > rp.o.Reorder && !pop() {
+			return ctx.Err()
 		}
 	}
-	for q.Len() > 0 {
-		x := heap.Pop(&q).(queued)
-		if !emit(&x.Row) {
+	for len(fifo)-head+q.Len() > 0 {
+		if !pop() {
 			return ctx.Err()
 		}
 	}
@@ -284,12 +306,13 @@ type queued struct {
 // rowHeap orders rows by time, then by their order in the file.
 type rowHeap []queued
 
-func (h rowHeap) Len() int { return len(h) }
-func (h rowHeap) Less(i, j int) bool {
-	if c := h[i].Time.Compare(h[j].Time); c != 0 {
+func (h rowHeap) Len() int           { return len(h) }
+func (h rowHeap) Less(i, j int) bool { return h.less(&h[i], &h[j]) }
+func (h rowHeap) less(a, b *queued) bool {
+	if c := a.Time.Compare(b.Time); c != 0 {
 		return c < 0
 	}
-	return h[i].seq < h[j].seq
+	return a.seq < b.seq
 }
 func (h rowHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *rowHeap) Push(x any)   { *h = append(*h, x.(queued)) }

@@ -247,16 +247,16 @@ func (p *population) vpnNetwork(rng *rand.Rand, cc string, u *userState, lists r
 	if c == nil {
 		return network{}, false
 	}
-	listed := func(n network) bool {
+	listed := func(n *network) bool {
 		return slices.Contains(lists.HostingASNs, n.place.ASN) || slices.Contains(lists.AnonymizerASNs, n.place.ASN)
 	}
-	for _, cands := range [][]network{
-		filter(c.legit.items, c.attack.items, func(n network) bool { return listed(n) && !u.usedASN(n.place.ASN) }),
-		filter(c.attack.items, nil, func(n network) bool { return !u.usedASN(n.place.ASN) }),
-		filter(c.legit.items, nil, func(n network) bool { return !u.usedASN(n.place.ASN) }),
+	for _, keep := range []func(*network, bool) bool{
+		func(n *network, _ bool) bool { return listed(n) && !u.usedASN(n.place.ASN) },
+		func(n *network, attack bool) bool { return attack && !u.usedASN(n.place.ASN) },
+		func(n *network, attack bool) bool { return !attack && !u.usedASN(n.place.ASN) },
 	} {
-		if len(cands) > 0 {
-			return pick(rng, cands), true
+		if n, ok := pickWhere(rng, c, keep); ok {
+			return n, true
 		}
 	}
 	return network{}, false
@@ -269,26 +269,37 @@ func (p *population) otherNetwork(rng *rand.Rand, home placeKey, u *userState) (
 	if c == nil {
 		return network{}, false
 	}
-	other := func(n network) bool { return !u.usedASN(n.place.ASN) }
-	for _, cands := range [][]network{
-		filter(c.legit.items, c.attack.items, func(n network) bool { return other(n) && n.place.City == home.city && home.city != "" }),
-		filter(c.legit.items, c.attack.items, other),
+	other := func(n *network, _ bool) bool { return !u.usedASN(n.place.ASN) }
+	for _, keep := range []func(*network, bool) bool{
+		func(n *network, a bool) bool { return other(n, a) && n.place.City == home.city && home.city != "" },
+		other,
 	} {
-		if len(cands) > 0 {
-			return pick(rng, cands), true
+		if n, ok := pickWhere(rng, c, keep); ok {
+			return n, true
 		}
 	}
 	return network{}, false
 }
 
-func filter(a, b []network, keep func(network) bool) []network {
-	var out []network
-	for _, l := range [][]network{a, b} {
-		for _, n := range l {
-			if keep(n) {
-				out = append(out, n)
+// pickWhere draws uniformly among the networks of c (legitimate and
+// attack rows; keep is told which) that keep accepts, without building the
+// list.
+func pickWhere(rng *rand.Rand, c *countryNets, keep func(n *network, attack bool) bool) (network, bool) {
+	var (
+		out network
+		k   int
+	)
+	for _, l := range []struct {
+		items  []network
+		attack bool
+	}{{c.legit.items, false}, {c.attack.items, true}} {
+		for i := range l.items {
+			if keep(&l.items[i], l.attack) {
+				if k++; rng.IntN(k) == 0 {
+					out = l.items[i]
+				}
 			}
 		}
 	}
-	return out
+	return out, k > 0
 }
