@@ -10,7 +10,11 @@ import (
 
 // Bands are the score thresholds (on the log10 scale of the package doc)
 // at or above which the score alone asks for each decision. +Inf turns a
-// band off. They must not decrease from Notify to Deny.
+// band off. They must not decrease from Notify to Deny. The defaults are
+// Notify 2 (100 times likelier an attacker than the owner), Challenge 4
+// (10,000 times), Approval and Deny off: with 100 sign-ins of history a
+// sign-in new in one way (a new network, or device) scores up to about 2,
+// in three ways about 5 to 6, and rules, not the score, deny.
 type Bands struct {
 	Notify, Challenge, Approval, Deny float64
 }
@@ -22,7 +26,9 @@ type Lists struct {
 	DenyCountries, ChallengeCountries []string       // ISO 3166-1 alpha-2
 }
 
-// Config is the risk policy.
+// Config is the risk policy. New fills zero fields with the defaults of
+// DefaultConfig (zero Bands: the default bands); to turn a rule off,
+// override its reason code with Allow.
 type Config struct {
 	Bands Bands
 	// Overrides maps a reason code to the decision it forces at least,
