@@ -35,11 +35,11 @@ func Explain(cat *catalog.Catalog, lang mamoru.Language, r Reason) string {
 	if f := p[ParamFeature]; f != "" {
 		data["Feature"] = cat.T(lang, "risk.feature."+f, nil)
 		if Feature(f) == FeatureCountry && p[ParamValue] != "" {
-			open, close := " (", ")"
+			lp, rp := " (", ")"
 			if lang == mamoru.Japanese {
-				open, close = "（", "）"
+				lp, rp = "（", "）"
 			}
-			data["Value"] = display.Country(lang, p[ParamValue]) + open + p[ParamValue] + close
+			data["Value"] = display.Country(lang, p[ParamValue]) + lp + p[ParamValue] + rp
 		}
 	}
 	if m, err := strconv.Atoi(p[ParamMinutes]); err == nil {
