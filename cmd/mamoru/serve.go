@@ -20,6 +20,7 @@ import (
 	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/geoip"
 	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/session"
 	"github.com/mamoru-id/mamoru/signin"
 	"github.com/mamoru-id/mamoru/useragent"
@@ -262,9 +263,21 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 		IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
 	})
 	sessions.SetEvents(events)
+	var riskEngine *account.Risk
+	if cfg.Risk.Enabled {
+		policy, err := cfg.Risk.policy()
+		if err != nil {
+			return nil, err
+		}
+		engine, err := risk.New(policy)
+		if err != nil {
+			return nil, err
+		}
+		riskEngine = &account.Risk{Engine: engine, Window: risk.NewWindow(policy.FailureWindow), Limits: policy.Limits}
+	}
 	a.accounts = account.New(account.Deps{
 		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
-		Clock: clock, Logger: log, Kick: a.worker.Kick, Events: events,
+		Clock: clock, Logger: log, Kick: a.worker.Kick, Events: events, Risk: riskEngine,
 	}, account.Config{
 		Policy:       cfg.Password.policy(),
 		VerifyTTL:    cfg.Tokens.VerifyTTL,
@@ -276,6 +289,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	signins.SetObserver(a.accounts)
 	signins.SetChallenger(a.accounts)
 	signins.AddPostCheck(a.accounts.ResetRequiredCheck)
+	signins.AddPostCheck(a.accounts.RiskCheck)
 	deps := web.Deps{
 		Accounts:      a.accounts,
 		SignIn:        signins,
