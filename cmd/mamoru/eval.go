@@ -88,7 +88,7 @@ func cmdEval(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := rep.WritePlot(f, ""); err != nil {
+		if err := rep.WritePlot(f, "mamoru eval: "+name); err != nil {
 			f.Close()
 			return err
 		}

@@ -24,6 +24,7 @@ type Options struct {
 	MinHistory int       // default 3
 	Seed       uint64    // seeds the samples and the simulated attackers
 	RARTargets []float64 // default DefaultRARTargets
+	TPRTargets []float64 // default DefaultTPRTargets
 	// Reorder is how many rows are held to put a log that is almost in
 	// time order in order (default 16384). Rows that come later than that
 	// are replayed when they come, and counted (Input.Late).
@@ -33,6 +34,11 @@ type Options struct {
 // DefaultRARTargets are the re-authentication rates at which the report
 // gives the true-positive rate of each attacker model.
 var DefaultRARTargets = []float64{0.005, 0.01, 0.02, 0.05, 0.10}
+
+// DefaultTPRTargets are the shares of each attacker model for which the
+// report gives the re-authentication rate it takes to catch them (the
+// measure of Wiefling et al.).
+var DefaultTPRTargets = []float64{0.90, 0.99, 0.999}
 
 func (o *Options) defaults() {
 	if o.Attackers == 0 {
@@ -46,6 +52,9 @@ func (o *Options) defaults() {
 	}
 	if len(o.RARTargets) == 0 {
 		o.RARTargets = DefaultRARTargets
+	}
+	if len(o.TPRTargets) == 0 {
+		o.TPRTargets = DefaultTPRTargets
 	}
 	if o.Reorder <= 0 {
 		o.Reorder = 16384
@@ -432,6 +441,7 @@ func (rp *replay) attack(rep *Report) {
 		if curve, at, auc := roc(legit, &g.scores, rp.o.RARTargets); curve != nil {
 			m.AUC = &auc
 			m.AtRAR = at
+			m.AtTPR = atTPR(curve, rp.o.TPRTargets)
 			m.Curve = thin(curve, 200)
 		}
 		att.Models = append(att.Models, m)

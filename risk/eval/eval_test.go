@@ -104,7 +104,7 @@ func TestSample(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	if err := rep.WritePlot(&svg, "mamoru eval: risk/eval/testdata/sample.csv, default policy"); err != nil {
+	if err := rep.WritePlot(&svg, "mamoru eval: risk/eval/testdata/sample.csv"); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "testdata/sample.golden.txt", text.Bytes())
@@ -214,6 +214,9 @@ func TestRunErrors(t *testing.T) {
 	var b bytes.Buffer
 	if err := rep.WriteText(&b); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "no attack rows in the log") {
+		t.Errorf("%s", b.String())
 	}
 	if err := rep.WriteJSON(&b); err != nil {
 		t.Fatal(err)

@@ -169,6 +169,29 @@ func roc(legit, attack *hist, targets []float64) (curve []Point, at []AtRAR, auc
 	return curve, at, area / (nl * na)
 }
 
+// AtTPR is the highest threshold that re-authenticates at least a share
+// Target of the attacks, and what it costs in legitimate sign-ins.
+type AtTPR struct {
+	Target float64 `json:"target"`
+	Point
+}
+
+// atTPR reads the points of a curve (thresholds decreasing) at the target
+// TPRs.
+func atTPR(curve []Point, targets []float64) []AtTPR {
+	out := make([]AtTPR, len(targets))
+	for k, t := range targets {
+		out[k].Target = t
+		for _, p := range curve {
+			if p.TPR >= t-1e-12 {
+				out[k].Point = p
+				break
+			}
+		}
+	}
+	return out
+}
+
 // thin keeps at most n points of a curve, spread evenly along it, always
 // keeping the first and last.
 func thin(curve []Point, n int) []Point {

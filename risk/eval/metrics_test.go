@@ -76,6 +76,11 @@ func TestROC(t *testing.T) {
 		}
 	}
 
+	tp := atTPR(curve, []float64{0.5, 1})
+	if tp[0].Threshold != 2 || tp[0].TPR != 0.5 || tp[0].RAR != 0 || tp[1].Threshold != 1 || tp[1].TPR != 1 {
+		t.Errorf("at TPR: %+v", tp)
+	}
+
 	// The same distribution: 0.5; ties count half.
 	_, _, auc = roc(histOf(1, 2, 3), histOf(1, 2, 3), nil)
 	if math.Abs(auc-0.5) > 1e-12 {

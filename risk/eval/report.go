@@ -99,6 +99,7 @@ type Model struct {
 	AUC        *float64         `json:"auc,omitempty"`
 	Scores     *Quantiles       `json:"scores,omitempty"`
 	AtRAR      []AtRAR          `json:"at_rar,omitempty"`
+	AtTPR      []AtTPR          `json:"at_tpr,omitempty"`
 	Curve      []Point          `json:"curve,omitempty"`
 	Reasons    []Share          `json:"reasons,omitempty"`
 }
@@ -314,7 +315,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "Re-authentication rate (RAR) of legitimate sign-ins: %s (%s with each user's first sign-in)\n", pct(r.RAR), pct(r.RARAll))
 	fmt.Fprintf(&b, "Owner notified (notify or stronger): %s\n", pct(r.NotifyRate))
-	fmt.Fprintf(&b, "Detection rate of attack rows: %s", pct(r.Detection))
+	if g := r.Group(GroupAttackTotal); g == nil || g.Rows == 0 {
+		b.WriteString("Detection rate of attack rows: no attack rows in the log (Is Attack IP, Is Account Takeover)")
+	} else {
+		fmt.Fprintf(&b, "Detection rate of attack rows: %s", pct(r.Detection))
+	}
 	if r.Takeovers > 0 {
 		fmt.Fprintf(&b, "; of the %d account takeovers: %s", r.Takeovers, pct(r.TakeoverDetection))
 	}
@@ -387,6 +392,34 @@ func (r *Report) WriteText(w io.Writer) error {
 						fmt.Fprintf(tw, "%s\t", pct(m.AtRAR[k].TPR))
 					} else {
 						fmt.Fprint(tw, "-\t")
+					}
+				}
+				fmt.Fprint(tw, "\n")
+			}
+			tw.Flush()
+		}
+		var tpr []AtTPR
+		for _, m := range a.Models {
+			if len(m.AtTPR) > 0 {
+				tpr = m.AtTPR
+				break
+			}
+		}
+		if len(tpr) > 0 {
+			b.WriteString("\nRAR it takes to catch a share of each attacker (score alone, no rules):\n")
+			tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprint(tw, "target TPR\t")
+			for _, m := range a.Models {
+				fmt.Fprintf(tw, "RAR %s\tthreshold\t", m.Name)
+			}
+			fmt.Fprint(tw, "\n")
+			for k, t := range tpr {
+				fmt.Fprintf(tw, "%s\t", pct(t.Target))
+				for _, m := range a.Models {
+					if k < len(m.AtTPR) {
+						fmt.Fprintf(tw, "%s\t%s\t", pct(m.AtTPR[k].RAR), score(m.AtTPR[k].Threshold))
+					} else {
+						fmt.Fprint(tw, "-\t-\t")
 					}
 				}
 				fmt.Fprint(tw, "\n")
