@@ -17,8 +17,8 @@ type RiskStore interface {
 	// RiskCounts returns the global counts of the keys (missing keys count
 	// 0). Keys are valid UTF-8 text without NUL, at most 512 bytes.
 	RiskCounts(ctx context.Context, keys []string) (map[string]uint64, error)
-	// AddRiskCounts adds one to each key's global count.
-	AddRiskCounts(ctx context.Context, keys []string) error
+	// AddRiskCounts adds each delta to its key's global count.
+	AddRiskCounts(ctx context.Context, deltas map[string]uint64) error
 }
 
 // RiskSummary is the risk assessment of a sign-in attempt as recorded with

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/event"
@@ -19,6 +21,55 @@ type Risk struct {
 	Engine *risk.Engine
 	Window *risk.Window // failures per IP and ASN, this process
 	Limits risk.Limits
+
+	// Global counts are popularity statistics: a legitimate sign-in adds
+	// to pending, and FlushRisk writes pending in one transaction every
+	// few seconds, so that a sign-in does not write a dozen hot rows.
+	// Assessments read the stored counts plus pending.
+	mu      sync.Mutex
+	pending map[string]uint64
+}
+
+// add counts a legitimate sign-in's keys, in memory until the next flush.
+func (r *Risk) add(keys []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending == nil {
+		r.pending = map[string]uint64{}
+	}
+	for _, k := range keys {
+		r.pending[k]++
+	}
+}
+
+// withPending adds the counts not yet flushed to g.
+func (r *Risk) withPending(g storeGlobal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range g {
+		g[k] += r.pending[k]
+	}
+}
+
+// take returns and forgets the counts not yet flushed.
+func (r *Risk) take() map[string]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.pending
+	r.pending = nil
+	return p
+}
+
+// giveBack returns counts whose flush failed, to be tried again.
+func (r *Risk) giveBack(p map[string]uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending == nil {
+		r.pending = map[string]uint64{}
+	}
+	for k, n := range p {
+		r.pending[k] += n
+	}
 }
 
 // totalKey is the key of the global count of all legitimate sign-ins.
@@ -111,6 +162,7 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 	if err != nil {
 		return signin.Verdict{}, err
 	}
+	s.risk.withPending(g)
 	var rep risk.Reputation
 	if s.risk.Window != nil {
 		rep = s.risk.Window
@@ -154,7 +206,48 @@ func (s *Service) learn(ctx context.Context, tx mamoru.Tx, accountID string, a r
 	if err := tx.SaveRiskHistory(ctx, accountID, h.Encode(), s.clock.Now()); err != nil {
 		return err
 	}
-	return tx.AddRiskCounts(ctx, keys(a))
+	// Counted in memory now; if tx rolls back the count stays, which a
+	// popularity statistic can bear.
+	s.risk.add(keys(a))
+	return nil
+}
+
+// FlushRisk writes the global counts gathered in memory since the last
+// flush; call it every few seconds and at shutdown. A failed flush keeps
+// the counts for the next one.
+func (s *Service) FlushRisk(ctx context.Context) error {
+	if s.risk == nil {
+		return nil
+	}
+	p := s.risk.take()
+	if len(p) == 0 {
+		return nil
+	}
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error { return tx.AddRiskCounts(ctx, p) })
+	if err != nil {
+		s.risk.giveBack(p)
+	}
+	return err
+}
+
+// RunRiskFlusher calls FlushRisk every interval until ctx ends, then once
+// more.
+func (s *Service) RunRiskFlusher(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.FlushRisk(context.WithoutCancel(ctx)); err != nil {
+				s.log.Error("risk: flushing global counts at shutdown failed", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := s.FlushRisk(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("risk: flushing global counts failed", "err", err)
+			}
+		}
+	}
 }
 
 // markHostile records "this wasn't me" about the attempt of e in the

@@ -73,6 +73,19 @@ func TestRiskFeedback(t *testing.T) {
 	if res := e.SignInAs(t, a.Email, newPW, home); res.Status != mamoru.SignedIn {
 		t.Fatalf("home after all that: %s", res.Status)
 	}
+	// The global counts gathered in memory reach the store on a flush.
+	if err := e.Accounts.FlushRisk(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var total map[string]uint64
+	e.Store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		total, err = tx.RiskCounts(ctx, []string{"total"})
+		return err
+	})
+	if total["total"] < 7 {
+		t.Fatalf("global total after a flush: %v", total)
+	}
 }
 
 func hasReason(r *mamoru.RiskSummary, code string) bool {

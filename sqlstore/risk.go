@@ -59,17 +59,21 @@ func (t *tx) RiskCounts(ctx context.Context, keys []string) (map[string]uint64, 
 	return out, internal("risk counts", rows.Err())
 }
 
-// AddRiskCounts adds one to each key, in key order so that concurrent
+// AddRiskCounts adds the deltas, in key order so that concurrent
 // transactions lock rows in the same order (no deadlocks).
-func (t *tx) AddRiskCounts(ctx context.Context, keys []string) error {
-	sorted := append([]string(nil), keys...)
-	sort.Strings(sorted)
-	for i, k := range sorted {
-		if i > 0 && sorted[i-1] == k {
+func (t *tx) AddRiskCounts(ctx context.Context, deltas map[string]uint64) error {
+	keys := make([]string, 0, len(deltas))
+	for k := range deltas {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		n := int64(deltas[k])
+		if n == 0 {
 			continue
 		}
-		if _, err := t.exec(ctx, `INSERT INTO risk_counts (key, count) VALUES (?, 1)
-			ON CONFLICT (key) DO UPDATE SET count = risk_counts.count + 1`, k); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO risk_counts (key, count) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET count = risk_counts.count + excluded.count`, k, n); err != nil {
 			return internal("add risk counts", err)
 		}
 	}

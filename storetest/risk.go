@@ -32,12 +32,17 @@ var riskTests = map[string]func(t *testing.T, s mamoru.Store){
 		}
 	},
 	"Counts": func(t *testing.T, s mamoru.Store) {
-		update(t, s, func(tx mamoru.Tx) error { return tx.AddRiskCounts(ctx(t), []string{"ip:a", "", "asn:2516", ""}) })
-		update(t, s, func(tx mamoru.Tx) error { return tx.AddRiskCounts(ctx(t), []string{"ip:a"}) })
+		update(t, s, func(tx mamoru.Tx) error {
+			return tx.AddRiskCounts(ctx(t), map[string]uint64{"ip:a": 1, "": 1, "asn:2516": 1, "zero": 0})
+		})
+		update(t, s, func(tx mamoru.Tx) error { return tx.AddRiskCounts(ctx(t), map[string]uint64{"ip:a": 1}) })
 		view(t, s, func(tx mamoru.Tx) error {
 			got, err := tx.RiskCounts(ctx(t), []string{"ip:a", "asn:2516", "", "never"})
 			wantNoErr(t, "RiskCounts", err)
 			want := map[string]uint64{"ip:a": 2, "asn:2516": 1, "": 1, "never": 0}
+			if z, _ := tx.RiskCounts(ctx(t), []string{"zero"}); z["zero"] != 0 {
+				t.Fatalf("a zero delta stored %d", z["zero"])
+			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("counts %v, want %v", got, want)
 			}
@@ -54,7 +59,7 @@ var riskTests = map[string]func(t *testing.T, s mamoru.Store){
 		for range n {
 			wg.Go(func() {
 				if err := s.Update(ctx(t), func(tx mamoru.Tx) error {
-					return tx.AddRiskCounts(ctx(t), []string{"", "country:JP"})
+					return tx.AddRiskCounts(ctx(t), map[string]uint64{"": 1, "country:JP": 2})
 				}); err != nil {
 					t.Error(err)
 				}
@@ -64,8 +69,8 @@ var riskTests = map[string]func(t *testing.T, s mamoru.Store){
 		view(t, s, func(tx mamoru.Tx) error {
 			got, err := tx.RiskCounts(ctx(t), []string{"", "country:JP"})
 			wantNoErr(t, "RiskCounts", err)
-			if got[""] != n || got["country:JP"] != n {
-				t.Fatalf("concurrent counts %v, want %d each", got, n)
+			if got[""] != n || got["country:JP"] != 2*n {
+				t.Fatalf("concurrent counts %v, want %d and %d", got, n, 2*n)
 			}
 			return nil
 		})

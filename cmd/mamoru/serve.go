@@ -99,6 +99,7 @@ func serve(ctx context.Context, env *environment, cfg Config) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { app.worker.Run(workCtx) })
 	wg.Go(func() { janitor(workCtx, store, cfg.Events.Retention, log) })
+	wg.Go(func() { app.accounts.RunRiskFlusher(workCtx, 2*time.Second) })
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
