@@ -96,3 +96,37 @@ func hasReason(r *mamoru.RiskSummary, code string) bool {
 	}
 	return false
 }
+
+// TestRiskBadInput: hostile or missing client data never breaks a sign-in
+// assessment: garbage User-Agents, IPv6, private and unparseable
+// addresses, addresses no GeoIP database knows.
+func TestRiskBadInput(t *testing.T) {
+	cfg := risk.DefaultConfig()
+	e := servicetest.NewWith(t, servicetest.Options{Risk: &cfg})
+	a := e.SignUp(t, "owner@example.com", pw, mamoru.English)
+	for _, r := range []mamoru.Request{
+		{IP: "not an ip", UserAgent: "\x00\xff\xfe garbage \u202e"},
+		{IP: "", UserAgent: ""},
+		{IP: "10.1.2.3", UserAgent: "Mozilla/5.0"},
+		{IP: "::1", UserAgent: string(make([]byte, 5000))},
+		{IP: "240b:10::1", UserAgent: "curl/8.5.0", DeviceID: "dev-1234567890abcdef"},
+		{IP: "5.5.5.5", UserAgent: "python-requests/2.31"},
+		{IP: "::ffff:106.128.1.1", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"},
+	} {
+		e.Clock.Advance(time.Hour)
+		res, err := e.SignIn.SubmitPassword(ctx, mamoru.PasswordStep{Email: a.Email, Password: pw}, r)
+		if err != nil {
+			t.Fatalf("%+v: %v", r, err)
+		}
+		switch res.Status {
+		case mamoru.SignedIn, mamoru.ChallengeRequired, mamoru.InvalidCredentials:
+		default:
+			t.Fatalf("%+v: status %s", r, res.Status)
+		}
+	}
+	for _, ev := range e.EventsOf(t, a.ID, mamoru.EventSignInSucceeded, mamoru.EventSignInFailed) {
+		if ev.Risk == nil {
+			t.Fatalf("an attempt without its assessment: %+v", ev)
+		}
+	}
+}
