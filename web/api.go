@@ -129,22 +129,9 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch res.Status {
 	case mamoru.InvalidCredentials:
-		setAPIHeaders(w.Header())
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write(invalidCredentialsBody)
+		writeInvalidCredentials(w)
 	case mamoru.SignedIn:
-		if res.Session == nil || res.Account == nil || res.SessionToken == "" {
-			return mamoru.Errorf(mamoru.EInternal, "signed_in without session")
-		}
-		setSessionCookie(w, res.Session, res.SessionToken)
-		acct := toAccountJSON(res.Account)
-		writeJSON(w, http.StatusOK, signInJSON{
-			Status:  string(res.Status),
-			Token:   res.SessionToken,
-			Session: &signInSessionJSON{ID: res.Session.ID, ExpiresAt: apiTime(res.Session.ExpiresAt)},
-			Account: &acct,
-		})
+		return writeSignedIn(w, res)
 	case mamoru.ChallengeRequired, mamoru.ApprovalRequired, mamoru.PasswordResetRequired, mamoru.Locked, mamoru.Restricted:
 		if res.FlowSecret != "" {
 			setCookie(w, FlowCookie, res.FlowSecret, s.clock.Now().Add(flowCookieTTL))
@@ -176,15 +163,21 @@ func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if res.Status != mamoru.SignedIn || res.Session == nil || res.Account == nil || res.SessionToken == "" {
-		setAPIHeaders(w.Header())
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write(invalidCredentialsBody)
+	if res.Status != mamoru.SignedIn {
+		writeInvalidCredentials(w)
 		return nil
 	}
-	setSessionCookie(w, res.Session, res.SessionToken)
 	clearCookie(w, FlowCookie)
+	return writeSignedIn(w, res)
+}
+
+// writeSignedIn answers a signed-in result: the session cookie and the
+// token, session and account.
+func writeSignedIn(w http.ResponseWriter, res *mamoru.SignInResult) error {
+	if res.Session == nil || res.Account == nil || res.SessionToken == "" {
+		return mamoru.Errorf(mamoru.EInternal, "signed_in without session")
+	}
+	setSessionCookie(w, res.Session, res.SessionToken)
 	acct := toAccountJSON(res.Account)
 	writeJSON(w, http.StatusOK, signInJSON{
 		Status:  string(res.Status),
@@ -193,6 +186,15 @@ func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
 		Account: &acct,
 	})
 	return nil
+}
+
+// writeInvalidCredentials answers the one body of every failed sign-in,
+// byte for byte.
+func writeInvalidCredentials(w http.ResponseWriter) {
+	setAPIHeaders(w.Header())
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write(invalidCredentialsBody)
 }
 
 // apiSignOut is POST /api/v1/signout: it ends the caller's session.
