@@ -3,22 +3,19 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/phone"
+	"github.com/mamoru-id/mamoru/webhook"
 )
 
 // DefaultTwilioBaseURL is Twilio's API.
@@ -210,7 +207,8 @@ func (c WebhookSMSConfig) Validate() error {
 //
 // with the headers Idempotency-Key (the message ID, the same for every
 // attempt) and Mamoru-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
-// "<t>.<body>" keyed with the secret>. VerifyWebhookSignature checks it.
+// "<t>.<body>" keyed with the secret> — the scheme of mamoru's webhooks, which
+// webhook.Verify checks.
 // Safe for concurrent use.
 type WebhookSMSSender struct {
 	cfg    WebhookSMSConfig
@@ -255,57 +253,8 @@ func (s *WebhookSMSSender) Send(ctx context.Context, m *mamoru.Message) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mamoru")
 	req.Header.Set("Idempotency-Key", m.ID)
-	req.Header.Set("Mamoru-Signature", SignWebhook(s.cfg.Secret, s.now(), body))
+	req.Header.Set("Mamoru-Signature", webhook.SignatureHeader([]byte(s.cfg.Secret), s.now(), body))
 	return post(s.client, req, "sms webhook", snippet, s.cfg.Secret)
-}
-
-// SignWebhook returns the Mamoru-Signature header value for body sent at
-// t: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>".
-func SignWebhook(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(webhookMAC(secret, ts, body))
-}
-
-func webhookMAC(secret, ts string, body []byte) []byte {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts))
-	mac.Write([]byte{'.'})
-	mac.Write(body)
-	return mac.Sum(nil)
-}
-
-// VerifyWebhookSignature checks a Mamoru-Signature header against the raw
-// body, for receivers written in Go: one of its v1 values must be the MAC
-// of "<t>.<body>", and t must be within tolerance of now (which rejects
-// replays of old requests; 5 minutes is usual).
-func VerifyWebhookSignature(secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts string
-	var sigs [][]byte
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if sig, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, sig)
-			}
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return errors.New("malformed signature header")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return errors.New("signature timestamp outside the tolerance")
-	}
-	want := webhookMAC(secret, ts, body)
-	for _, sig := range sigs {
-		if hmac.Equal(sig, want) {
-			return nil
-		}
-	}
-	return errors.New("signature does not match")
 }
 
 // smsParts returns the E.164 recipient and the body of an SMS, or a

@@ -20,6 +20,7 @@ import (
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/delivery"
 	"github.com/mamoru-id/mamoru/notify"
+	"github.com/mamoru-id/mamoru/webhook"
 )
 
 var (
@@ -362,8 +363,8 @@ func TestWebhookSMSRequest(t *testing.T) {
 	if v1 != hex.EncodeToString(mac.Sum(nil)) {
 		t.Errorf("v1 %s is not HMAC-SHA256(secret, t.body)", v1)
 	}
-	if err := delivery.VerifyWebhookSignature(testSecret, sig, body, time.Now(), 5*time.Minute); err != nil {
-		t.Errorf("VerifyWebhookSignature: %v", err)
+	if err := webhook.Verify([]byte(testSecret), sig, body, time.Now(), 5*time.Minute); err != nil {
+		t.Errorf("webhook.Verify: %v", err)
 	}
 	// A retry carries the same idempotency key.
 	if err := s.Send(context.Background(), m); err != nil {
@@ -374,15 +375,16 @@ func TestWebhookSMSRequest(t *testing.T) {
 	}
 }
 
-func TestVerifyWebhookSignature(t *testing.T) {
+// TestWebhookSignature: the SMS webhook signs as mamoru's webhooks do.
+func TestWebhookSignature(t *testing.T) {
 	body := []byte(`{"id":"x","to":"+819012345678","body":"123456","created_at":"2026-11-21T09:30:00Z"}`)
 	now := time.Unix(1_800_000_000, 0)
-	sig := delivery.SignWebhook(testSecret, now, body)
+	sig := webhook.SignatureHeader([]byte(testSecret), now, body)
 	if sig != "t=1800000000,v1="+hexMAC(testSecret, "1800000000."+string(body)) {
-		t.Fatalf("SignWebhook = %q", sig)
+		t.Fatalf("SignatureHeader = %q", sig)
 	}
 	ok := func(secret, header string, body []byte, at time.Time) bool {
-		return delivery.VerifyWebhookSignature(secret, header, body, at, 5*time.Minute) == nil
+		return webhook.Verify([]byte(secret), header, body, at, 5*time.Minute) == nil
 	}
 	if !ok(testSecret, sig, body, now) || !ok(testSecret, sig, body, now.Add(4*time.Minute)) || !ok(testSecret, sig, body, now.Add(-4*time.Minute)) {
 		t.Error("a good signature is refused")

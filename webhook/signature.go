@@ -69,11 +69,13 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 			}
 			unix, haveT = n, true
 		case "v1":
+			// A malformed value is skipped like an unknown scheme, so that
+			// a sender rotating secrets may list a value a receiver can't
+			// read; a header without one well-formed value is refused.
 			b, err := hex.DecodeString(v)
-			if err != nil || len(b) != sha256.Size {
-				return ErrSignatureHeader
+			if err == nil && len(b) == sha256.Size {
+				candidates = append(candidates, b)
 			}
-			candidates = append(candidates, b)
 		}
 	}
 	if !haveT || len(candidates) == 0 {
