@@ -58,7 +58,8 @@ func New(trusted []netip.Prefix, header string) (*Resolver, error) {
 	return r, nil
 }
 
-// ParseTrusted parses proxy addresses given as CIDR prefixes
+// ParseTrusted parses a list of networks (trusted proxies, the risk
+// engine's allow and deny lists) given as CIDR prefixes
 // ("10.0.0.0/8", "2001:db8::/32") or single addresses ("192.0.2.10",
 // taken as /32 or /128), ignoring surrounding spaces and empty entries.
 // It reports every bad entry.

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/emailaddr"
+	"github.com/mamoru-id/mamoru/phone"
 )
 
 // Sender delivers one message. An error means "not delivered, try again
@@ -218,16 +218,23 @@ func (w *Worker) recordSent(ctx context.Context, tx mamoru.Tx, m *mamoru.Message
 	if w.events == nil || m.AccountID == "" || m.Channel == mamoru.ChannelWebhook {
 		return nil
 	}
-	to := m.To
-	if m.Channel == mamoru.ChannelEmail {
-		to = emailaddr.Mask(to)
-	} else if len(to) > 4 {
-		to = strings.Repeat("•", len(to)-4) + to[len(to)-4:]
-	}
 	return w.events.Record(ctx, tx, &mamoru.Event{
 		Type: mamoru.EventNotificationSent, AccountID: m.AccountID,
-		Details: map[string]string{mamoru.DetailTemplate: m.Template, mamoru.DetailChannel: string(m.Channel), mamoru.DetailTo: to},
+		Details: map[string]string{mamoru.DetailTemplate: m.Template, mamoru.DetailChannel: string(m.Channel), mamoru.DetailTo: MaskRecipient(m)},
 	})
+}
+
+// MaskRecipient is a message's recipient as logs, events and operators
+// see it: the email address or phone number masked; a webhook endpoint's
+// name as is.
+func MaskRecipient(m *mamoru.Message) string {
+	switch m.Channel {
+	case mamoru.ChannelEmail:
+		return emailaddr.Mask(m.To)
+	case mamoru.ChannelSMS:
+		return phone.Mask(m.To)
+	}
+	return m.To
 }
 
 // Backoff returns the delay after the given number of failed attempts:

@@ -6,8 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mamoru-id/mamoru"
-	"github.com/mamoru-id/mamoru/emailaddr"
-	"github.com/mamoru-id/mamoru/phone"
+	"github.com/mamoru-id/mamoru/notify"
 )
 
 // cmdOutbox implements `mamoru outbox list`: what the outbox holds, for
@@ -58,20 +57,8 @@ func cmdOutbox(ctx context.Context, env *environment, args []string) error {
 		case !m.ParkedAt.IsZero():
 			state = "parked " + when(m.ParkedAt)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Channel, m.Template, maskRecipient(m),
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Channel, m.Template, notify.MaskRecipient(m),
 			when(m.CreatedAt), m.Attempts, state, m.LastError)
 	}
 	return w.Flush()
-}
-
-// maskRecipient keeps addresses and numbers out of operators' terminals
-// and logs.
-func maskRecipient(m *mamoru.Message) string {
-	switch m.Channel {
-	case mamoru.ChannelEmail:
-		return emailaddr.Mask(m.To)
-	case mamoru.ChannelSMS:
-		return phone.Mask(m.To)
-	}
-	return m.To
 }

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mamoru-id/mamoru/clientip"
 	"github.com/mamoru-id/mamoru/risk"
 )
 
@@ -85,10 +85,10 @@ func (c RiskConfig) policy() (risk.Config, error) {
 		}
 	}
 	var err error
-	if out.Lists.AllowCIDRs, err = prefixes(c.AllowCIDRs); err != nil {
+	if out.Lists.AllowCIDRs, err = clientip.ParseTrusted(c.AllowCIDRs); err != nil {
 		errs = append(errs, fmt.Errorf("allow_cidrs: %w", err))
 	}
-	if out.Lists.DenyCIDRs, err = prefixes(c.DenyCIDRs); err != nil {
+	if out.Lists.DenyCIDRs, err = clientip.ParseTrusted(c.DenyCIDRs); err != nil {
 		errs = append(errs, fmt.Errorf("deny_cidrs: %w", err))
 	}
 	if out.Lists.HostingASNs, err = asns(c.HostingASNs); err != nil {
@@ -109,27 +109,6 @@ func upper(list []string) []string {
 		out = append(out, strings.ToUpper(strings.TrimSpace(s)))
 	}
 	return out
-}
-
-// prefixes parses CIDR prefixes or single addresses.
-func prefixes(list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	var errs []error
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if p, err := netip.ParsePrefix(s); err == nil {
-			if p != p.Masked() {
-				errs = append(errs, fmt.Errorf("%s has host bits set (did you mean %s?)", s, p.Masked()))
-				continue
-			}
-			out = append(out, p)
-		} else if a, err := netip.ParseAddr(s); err == nil {
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-		} else {
-			errs = append(errs, fmt.Errorf("%q is not a CIDR prefix or an IP address", s))
-		}
-	}
-	return out, errors.Join(errs...)
 }
 
 // asns parses "AS2516" or "2516".
