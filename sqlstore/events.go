@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -106,9 +108,11 @@ func (t *tx) ListEvents(ctx context.Context, f mamoru.EventFilter) ([]*mamoru.Ev
 		var at any
 		var seq int64
 		err := t.queryRow(ctx, `SELECT at, seq FROM events WHERE id = ?`, f.BeforeID).Scan(&at, &seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound("event")
+		}
 		if err != nil {
-			_, err = one[int](nil, err, "list events", "event")
-			return nil, err
+			return nil, internal("list events", err)
 		}
 		where = append(where, "(at < ? OR (at = ? AND seq < ?))")
 		args = append(args, at, at, seq)
