@@ -31,7 +31,7 @@ func (s *Service) Secure() Secure { return Secure{s} }
 
 // secureState is the flow's State.
 type secureState struct {
-	To     string   `json:"to"` // where the codes go
+	To     string   `json:"to"` // where the codes go (always set by startSecure)
 	Undone []string `json:"undone,omitempty"`
 }
 
@@ -120,17 +120,10 @@ func (s *Service) loadSecure(ctx context.Context, tx mamoru.Tx, id, secret strin
 
 // state describes the flow for the client.
 func (s *Service) state(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow, st *secureState) (*mamoru.SecureAccountState, error) {
-	a, err := tx.AccountByID(ctx, f.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	to := st.To
-	if to == "" {
-		to = a.Email
-	}
-	out := &mamoru.SecureAccountState{Step: f.Step, MaskedEmail: emailaddr.Mask(to), Undone: st.Undone}
+	out := &mamoru.SecureAccountState{Step: f.Step, MaskedEmail: emailaddr.Mask(st.To), Undone: st.Undone}
 	if f.Step == mamoru.SecureStepReview {
-		out.Changes, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: a.ID, Types: undoableTypes,
+		var err error
+		out.Changes, err = tx.ListEvents(ctx, mamoru.EventFilter{AccountID: f.AccountID, Types: undoableTypes,
 			Since: f.CreatedAt.Add(-s.cfg.UndoWindow), Limit: maxPage})
 		if err != nil {
 			return nil, err
@@ -175,11 +168,7 @@ func (x Secure) ResendCode(ctx context.Context, flowID, secret string, r mamoru.
 		if err == nil && now.Sub(last.CreatedAt) < resendInterval {
 			return nil
 		}
-		to := st.To
-		if to == "" {
-			to = a.Email
-		}
-		return s.sendSecureCode(ctx, tx, a, to)
+		return s.sendSecureCode(ctx, tx, a, st.To)
 	})
 	if err == nil {
 		s.kick()
