@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"strconv"
@@ -431,6 +432,13 @@ type codeInput struct {
 
 // apiConfirmEmailChange is POST /api/v1/account/email/confirm {code}.
 func (s *Server) apiConfirmEmailChange(w http.ResponseWriter, r *http.Request) error {
+	return s.apiConfirmChange(w, r, s.profile.ConfirmEmailChange)
+}
+
+// apiConfirmChange checks the {code} of an email or phone change with
+// confirm and answers the account.
+func (s *Server) apiConfirmChange(w http.ResponseWriter, r *http.Request,
+	confirm func(ctx context.Context, sess *mamoru.Session, code string, req mamoru.Request) (*mamoru.Account, error)) error {
 	sess, _, err := s.authAPI(w, r)
 	if err != nil {
 		return err
@@ -439,7 +447,7 @@ func (s *Server) apiConfirmEmailChange(w http.ResponseWriter, r *http.Request) e
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	acct, err := s.profile.ConfirmEmailChange(r.Context(), sess, strings.TrimSpace(in.Code), s.request(r))
+	acct, err := confirm(r.Context(), sess, strings.TrimSpace(in.Code), s.request(r))
 	if err != nil {
 		return err
 	}
@@ -469,20 +477,7 @@ func (s *Server) apiStartPhoneChange(w http.ResponseWriter, r *http.Request) err
 
 // apiConfirmPhoneChange is POST /api/v1/account/phone/confirm {code}.
 func (s *Server) apiConfirmPhoneChange(w http.ResponseWriter, r *http.Request) error {
-	sess, _, err := s.authAPI(w, r)
-	if err != nil {
-		return err
-	}
-	var in codeInput
-	if err := s.decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	acct, err := s.profile.ConfirmPhoneChange(r.Context(), sess, strings.TrimSpace(in.Code), s.request(r))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, toAccountJSON(acct))
-	return nil
+	return s.apiConfirmChange(w, r, s.profile.ConfirmPhoneChange)
 }
 
 // apiRemovePhone is POST /api/v1/account/phone/remove {password}. (A POST
