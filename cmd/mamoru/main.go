@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mamoru-id/mamoru/sqlstore"
 	"io"
 	"os"
 	"os/signal"
@@ -148,6 +149,17 @@ func (c *commonFlags) load(env *environment, adjust func(*Config)) (Config, erro
 		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
 	}
 	return cfg, nil
+}
+
+// open loads the configuration and opens its database without migrating
+// it, for the operator commands; the caller closes the store.
+func (c *commonFlags) open(ctx context.Context, env *environment) (Config, *sqlstore.DB, error) {
+	cfg, err := c.load(env, nil)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := openStore(ctx, cfg.Database, false, newLogger(cfg.Log, env.stderr))
+	return cfg, db, err
 }
 
 func newFlagSet(name string, env *environment) *flag.FlagSet {

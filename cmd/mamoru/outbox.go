@@ -29,11 +29,7 @@ func cmdOutbox(ctx context.Context, env *environment, args []string) error {
 	default:
 		return usageError{"--channel must be email, sms or webhook"}
 	}
-	cfg, err := c.load(env, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg.Database, false, newLogger(cfg.Log, env.stderr))
+	_, db, err := c.open(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -80,11 +80,7 @@ func cmdUser(ctx context.Context, env *environment, args []string) error {
 	if needArg && fs.NArg() != 1 {
 		return usageError{fmt.Sprintf("usage: mamoru user %s EMAIL|ID (or FILE for import)", sub)}
 	}
-	cfg, err := c.load(env, nil)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg.Database, false, newLogger(cfg.Log, env.stderr))
+	cfg, db, err := c.open(ctx, env)
 	if err != nil {
 		return err
 	}
