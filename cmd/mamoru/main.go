@@ -2,7 +2,7 @@
 //
 //	mamoru serve [--config FILE] [--dev] [--listen ADDR] [--db PATH|URL] [--migrate]
 //	mamoru migrate [--config FILE] [--db PATH|URL]
-//	mamoru user create|show|list|lock|unlock|import ...
+//	mamoru user create|show|list|lock|unlock|require-reset|import ...
 //	mamoru config check [--config FILE]
 //	mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
 //	mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv
@@ -17,11 +17,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/mamoru-id/mamoru/sqlstore"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mamoru-id/mamoru/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
