@@ -6,9 +6,8 @@
 //
 // A User-Agent is whatever the client chose to send, so this package never
 // passes its text through: browser and OS names come from fixed lists, and
-// anything else is unknown. It must not contain user-facing text (Label
-// is made of product names only; the web layer supplies the words for an
-// unknown device) or do I/O.
+// anything else is unknown. It must not contain user-facing text (the
+// display package words devices for people) or do I/O.
 package useragent
 
 import (
@@ -49,22 +48,6 @@ func Describe(d mamoru.Device) string {
 		return o
 	default:
 		return "unknown"
-	}
-}
-
-// Label is the device built from product names only, so that it reads the
-// same in every language: "Chrome 131 (Windows 10)", "Safari 17 (iOS 17)",
-// "curl 8", "Windows 10", or "" when nothing is known (the caller shows its
-// catalog text for an unknown device).
-func Label(d mamoru.Device) string {
-	b, o := browser(d), system(d)
-	switch {
-	case b != "" && o != "":
-		return b + " (" + o + ")"
-	case b != "":
-		return b
-	default:
-		return o
 	}
 }
 

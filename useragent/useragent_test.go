@@ -93,7 +93,7 @@ func TestParse(t *testing.T) {
 		if s := Describe(got); s != tt.str {
 			t.Errorf("Describe(Parse(%q)) = %q, want %q", tt.ua, s, tt.str)
 		}
-		if l := Label(got); l != tt.label {
+		if l := label(got); l != tt.label {
 			t.Errorf("Label(Parse(%q)) = %q, want %q", tt.ua, l, tt.label)
 		}
 	}
@@ -189,11 +189,26 @@ func FuzzParse(f *testing.F) {
 		default:
 			t.Fatalf("type %q", d.Type)
 		}
-		if d.Known() != (Label(d) != "") {
-			t.Fatalf("Known %v but Label %q", d.Known(), Label(d))
+		if d.Known() != (label(d) != "") {
+			t.Fatalf("Known %v but label %q", d.Known(), label(d))
 		}
 		if d.Known() == (Describe(d) == "unknown") {
 			t.Fatalf("Known %v but Describe %q", d.Known(), Describe(d))
 		}
 	})
+}
+
+// label is a device from product names only, "Chrome 131 (Windows 10)",
+// "curl 8", "Windows 10" or "": the parse results of the table in one
+// string.
+func label(d mamoru.Device) string {
+	b, o := browser(d), system(d)
+	switch {
+	case b != "" && o != "":
+		return b + " (" + o + ")"
+	case b != "":
+		return b
+	default:
+		return o
+	}
 }

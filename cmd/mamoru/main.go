@@ -3,6 +3,7 @@
 //	mamoru serve [--config FILE] [--dev] [--listen ADDR] [--db PATH|URL] [--migrate]
 //	mamoru migrate [--config FILE] [--db PATH|URL]
 //	mamoru user create|show|list|lock|unlock|require-reset|import ...
+//	mamoru outbox list [--parked] [--channel email|sms|webhook] [--limit N]
 //	mamoru config check [--config FILE]
 //	mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
 //	mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv
