@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) mamoru.Store) {
 		{"Secrets", secretTests},
 		{"Events", eventTests},
 		{"Risk", riskTests},
+		{"Lockouts", lockoutTests},
+		{"Credentials", credentialTests},
 		{"Tx", txTests},
 		{"Times", timeTests},
 	}
