@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // config is the command line, parsed and checked.
@@ -53,15 +54,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	var errs []error
-	if (c.serve == "") == (c.url == "") {
-		errs = append(errs, errors.New("give exactly one of -serve and -url"))
-	}
-	if c.url != "" {
-		if err := checkLoopback(c.url); err != nil {
-			errs = append(errs, err)
-		}
-		c.url = strings.TrimRight(c.url, "/")
-	}
+	c.url, errs = benchkit.CheckTarget(c.serve, c.url)
 	if c.users < 1 {
 		errs = append(errs, errors.New("-users must be at least 1"))
 	}
@@ -102,18 +95,6 @@ func parseLevels(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// checkLoopback accepts only http://127.0.0.1[:port] URLs.
-func checkLoopback(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("-url: %v", err)
-	}
-	if u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.User != nil {
-		return fmt.Errorf("-url: %q: only http://127.0.0.1[:port] may be targeted", raw)
-	}
-	return nil
 }
 
 // serverEnv returns the MAMORU_* variables that carry the argon2id

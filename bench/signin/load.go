@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // user is an account created for the run.
@@ -218,19 +220,7 @@ func runLoad(ctx context.Context, c *client, users []user, conc int, d time.Dura
 	}
 	r.Requests = len(all)
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	r.P50 = percentile(all, 50)
-	r.P99 = percentile(all, 99)
+	r.P50 = benchkit.Percentile(all, 50)
+	r.P99 = benchkit.Percentile(all, 99)
 	return r
-}
-
-// percentile returns the p-th percentile (0 < p <= 100) of sorted by the
-// nearest-rank method, or 0 for no samples.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	rank := int(p/100*float64(n) + 0.999999999) // ceil without float surprises at exact ranks
-	rank = max(1, min(n, rank))
-	return sorted[rank-1]
 }

@@ -8,20 +8,6 @@
 // (after -duration or -max-requests per level). See bench/README.md.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/mamoru-id/mamoru/bench/internal/benchkit"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "signin:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("signin", run) }

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // rawResult is one level of in-process argon2id hashing.
@@ -66,23 +65,5 @@ func runRaw(ctx context.Context, parallel int, memKiB, t uint32, threads uint8, 
 
 // memAvailableKiB returns MemAvailable from /proc/meminfo, or 0.
 func memAvailableKiB() int64 {
-	return meminfoKiB("MemAvailable:")
-}
-
-// meminfoKiB returns a kB field of /proc/meminfo, or 0.
-func meminfoKiB(field string) int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field); ok {
-			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
+	return benchkit.MeminfoKiB("MemAvailable:")
 }

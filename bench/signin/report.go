@@ -3,11 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"runtime"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // level is the result of one concurrency level.
@@ -27,45 +26,6 @@ func (l level) Ratio() float64 {
 	return 0
 }
 
-// machine describes where the run happened.
-type machine struct {
-	NProc      int
-	CPUModel   string
-	MemTotalKB int64
-	GoVersion  string
-	OSArch     string
-}
-
-// thisMachine reads nproc, /proc/cpuinfo and /proc/meminfo.
-func thisMachine() machine {
-	return machine{
-		NProc:      runtime.NumCPU(),
-		CPUModel:   cpuModel(),
-		MemTotalKB: meminfoKiB("MemTotal:"),
-		GoVersion:  runtime.Version(),
-		OSArch:     runtime.GOOS + "/" + runtime.GOARCH,
-	}
-}
-
-// cpuModel returns the first "model name" of /proc/cpuinfo, or "unknown".
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	return parseCPUModel(string(b))
-}
-
-func parseCPUModel(cpuinfo string) string {
-	for _, line := range strings.Split(cpuinfo, "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
 // report is everything the Markdown report shows.
 type report struct {
 	Command      string
@@ -82,7 +42,7 @@ type report struct {
 	Threads      uint8
 	MaxHashes    int   // 0: server default
 	PeakRSSKiB   int64 // -1 unknown
-	Machine      machine
+	Machine      benchkit.Machine
 	Levels       []level
 	Notes        []string
 }
@@ -112,30 +72,25 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			raw += fmt.Sprintf(" (%d goroutines)", l.Raw.Parallel)
 		}
 		fmt.Fprintf(&b, "| %d | %.1f | %s | %s | %d | %d | %s | %.2f | %s |\n",
-			l.Concurrency, l.Load.PerSecond(), ms(l.Load.P50), ms(l.Load.P99),
-			l.Load.Requests, l.Load.Errors, raw, l.Ratio(), rss(l.PeakRSSKiB))
+			l.Concurrency, l.Load.PerSecond(), benchkit.MS(l.Load.P50), benchkit.MS(l.Load.P99),
+			l.Load.Requests, l.Load.Errors, raw, l.Ratio(), benchkit.RSS(l.PeakRSSKiB))
 	}
 	fmt.Fprintf(&b, "\nratio = sign-ins/s ÷ raw hashes/s at the same parallelism: the share of the machine's hashing capacity that reaches users as sign-ins (a sign-in verifies one hash). Server peak RSS is VmHWM, cumulative since start.\n")
 	var errLines []string
 	for _, l := range r.Levels {
-		for _, k := range sortedKeys(l.Load.ErrorKind) {
+		for _, k := range benchkit.SortedKeys(l.Load.ErrorKind) {
 			errLines = append(errLines, fmt.Sprintf("| %d | %s | %d |", l.Concurrency, k, l.Load.ErrorKind[k]))
 		}
 	}
-	for _, k := range sortedKeys(r.PrepFailures) {
+	for _, k := range benchkit.SortedKeys(r.PrepFailures) {
 		errLines = append(errLines, fmt.Sprintf("| preparation | %s | %d |", k, r.PrepFailures[k]))
 	}
 	if len(errLines) > 0 {
 		fmt.Fprintf(&b, "\n### Errors\n\n| level | kind | count |\n| --- | --- | ---: |\n%s\n", strings.Join(errLines, "\n"))
 	}
 	fmt.Fprintf(&b, "\n## Server and machine\n\n| | |\n| --- | --- |\n")
-	fmt.Fprintf(&b, "| server peak RSS (VmHWM) | %s |\n", rss(r.PeakRSSKiB))
-	fmt.Fprintf(&b, "| CPUs (nproc) | %d |\n", r.Machine.NProc)
-	fmt.Fprintf(&b, "| CPU model | %s |\n", r.Machine.CPUModel)
-	if r.Machine.MemTotalKB > 0 {
-		fmt.Fprintf(&b, "| memory | %.1f GiB |\n", float64(r.Machine.MemTotalKB)/(1<<20))
-	}
-	fmt.Fprintf(&b, "| Go (this tool) | %s %s |\n", r.Machine.GoVersion, r.Machine.OSArch)
+	fmt.Fprintf(&b, "| server peak RSS (VmHWM) | %s |\n", benchkit.RSS(r.PeakRSSKiB))
+	b.WriteString(r.Machine.MarkdownRows())
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(&b, "\n## Notes\n\n")
 		for _, n := range r.Notes {
@@ -144,38 +99,4 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func ms(d time.Duration) string {
-	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-}
-
-func rss(kib int64) string {
-	if kib < 0 {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.1f MiB", float64(kib)/1024)
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// shellQuote renders args as a command line that a POSIX shell would split
-// back into the same words.
-func shellQuote(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
 }

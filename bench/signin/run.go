@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // run is the whole command: args include the program name.
@@ -21,7 +22,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := &report{
-		Command:     shellQuote(args),
+		Command:     benchkit.ShellQuote(args),
 		Started:     time.Now(),
 		Users:       cfg.users,
 		Duration:    cfg.duration,
@@ -31,7 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Threads:     cfg.argonThreads,
 		MaxHashes:   cfg.maxHashes,
 		PeakRSSKiB:  -1,
-		Machine:     thisMachine(),
+		Machine:     benchkit.ThisMachine(),
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 
@@ -40,13 +41,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.serve != "" {
 		rep.Mode = "serve"
 		logf("starting %s", cfg.serve)
-		srv, err := startServer(ctx, cfg.serve, cfg.serverEnv(), cfg.startTimeout)
+		srv, err := benchkit.StartServer(ctx, cfg.serve, cfg.serverEnv(), cfg.startTimeout)
 		if err != nil {
 			return err
 		}
-		defer srv.stop()
-		base, pid = srv.url, srv.pid()
-		if err := checkLoopback(base); err != nil {
+		defer srv.Stop()
+		base, pid = srv.URL, srv.PID()
+		if err := benchkit.CheckLoopback(base); err != nil {
 			return fmt.Errorf("the server printed %s: %w", base, err)
 		}
 	} else {
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if pid == 0 {
 			return -1
 		}
-		kib, err := peakRSSKiB(pid)
+		kib, err := benchkit.PeakRSSKiB(pid)
 		if err != nil {
 			return -1
 		}
@@ -105,15 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := rep.writeMarkdown(&out); err != nil {
 		return err
 	}
-	if cfg.out == "" {
-		if _, err := io.WriteString(stdout, out.String()); err != nil {
-			return err
-		}
-		return ctx.Err()
-	}
-	if err := os.WriteFile(cfg.out, []byte(out.String()), 0o644); err != nil {
+	if err := benchkit.WriteReport(cfg.out, stdout, out.String(), logf); err != nil {
 		return err
 	}
-	logf("wrote %s", cfg.out)
 	return ctx.Err()
 }

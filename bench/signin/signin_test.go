@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mamoru-id/mamoru/bench/internal/benchkit"
 )
 
 // TestMain doubles as a fake mamoru server when re-executed by the -serve
@@ -128,41 +130,6 @@ func fakeServerMain(args []string) int {
 	return 0
 }
 
-func TestPercentile(t *testing.T) {
-	ms := func(n ...int) []time.Duration {
-		var d []time.Duration
-		for _, x := range n {
-			d = append(d, time.Duration(x)*time.Millisecond)
-		}
-		return d
-	}
-	hundred := make([]int, 100)
-	for i := range hundred {
-		hundred[i] = i + 1
-	}
-	tests := []struct {
-		in   []time.Duration
-		p    float64
-		want time.Duration
-	}{
-		{nil, 50, 0},
-		{ms(7), 50, 7 * time.Millisecond},
-		{ms(7), 99, 7 * time.Millisecond},
-		{ms(1, 2), 50, 1 * time.Millisecond},
-		{ms(1, 2, 3), 50, 2 * time.Millisecond},
-		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
-		{ms(hundred...), 50, 50 * time.Millisecond},
-		{ms(hundred...), 99, 99 * time.Millisecond},
-		{ms(hundred...), 100, 100 * time.Millisecond},
-		{ms(append(hundred, 101)...), 99, 100 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		if got := percentile(tt.in, tt.p); got != tt.want {
-			t.Errorf("percentile(%d samples, %v) = %v, want %v", len(tt.in), tt.p, got, tt.want)
-		}
-	}
-}
-
 func TestParseConfig(t *testing.T) {
 	good := [][]string{
 		{"-url", "http://127.0.0.1:8080"},
@@ -204,25 +171,6 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
-func TestParseVmHWMAndCPU(t *testing.T) {
-	kib, err := parseVmHWM("Name:\tmamoru\nVmPeak:\t  200 kB\nVmHWM:\t   12345 kB\nVmRSS:\t 1 kB\n")
-	if err != nil || kib != 12345 {
-		t.Errorf("parseVmHWM = %d, %v", kib, err)
-	}
-	if _, err := parseVmHWM("Name:\tx\n"); err == nil {
-		t.Error("parseVmHWM without the line")
-	}
-	if kib, err := peakRSSKiB(os.Getpid()); err != nil || kib <= 0 {
-		t.Errorf("peakRSSKiB(self) = %d, %v", kib, err)
-	}
-	if got := parseCPUModel("processor\t: 0\nvendor_id\t: X\nmodel name\t: Fancy CPU @ 3GHz\n"); got != "Fancy CPU @ 3GHz" {
-		t.Errorf("parseCPUModel = %q", got)
-	}
-	if got := parseCPUModel(""); got != "unknown" {
-		t.Errorf("parseCPUModel(empty) = %q", got)
-	}
-}
-
 func TestRawParallelism(t *testing.T) {
 	if got := rawParallelism(32, 19456, 0); got != 32 {
 		t.Errorf("unknown memory: %d", got)
@@ -248,11 +196,11 @@ func TestRunRawStops(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	r := &report{
-		Command: shellQuote([]string{"signin", "-url", "http://127.0.0.1:1", "-out", "my report.md"}),
+		Command: benchkit.ShellQuote([]string{"signin", "-url", "http://127.0.0.1:1", "-out", "my report.md"}),
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Mode: "serve", Target: "http://127.0.0.1:1",
 		Users: 4, ReadyUsers: 3, PrepFailures: map[string]int{"first sign-in: http 429": 1},
 		Duration: time.Second, MaxRequests: 100, MemoryKiB: 19456, Time: 2, Threads: 1, PeakRSSKiB: 204800,
-		Machine: machine{NProc: 2, CPUModel: "Test CPU", MemTotalKB: 4 << 20, GoVersion: "go1.26", OSArch: "linux/amd64"},
+		Machine: benchkit.Machine{NProc: 2, CPUModel: "Test CPU", MemTotalKB: 4 << 20, GoVersion: "go1.26", OSArch: "linux/amd64"},
 		Levels: []level{
 			{Concurrency: 1, Load: loadResult{Requests: 20, Elapsed: time.Second, P50: 50 * time.Millisecond, P99: 70 * time.Millisecond, ErrorKind: map[string]int{}},
 				Raw: rawResult{Parallel: 1, Hashes: 25, Elapsed: time.Second}, PeakRSSKiB: 102400},
@@ -285,15 +233,6 @@ func TestReport(t *testing.T) {
 	}
 }
 
-func TestShellQuote(t *testing.T) {
-	got := shellQuote([]string{"a", "-concurrency", "1,8,32", "it's", ""})
-	if want := `a -concurrency 1,8,32 'it'\''s' ''`; got != want {
-		t.Errorf("shellQuote = %s, want %s", got, want)
-	}
-}
-
-// TestRunAgainstURL runs the whole tool against the fake API on
-// 127.0.0.1, with a tiny argon2 cost.
 func TestRunAgainstURL(t *testing.T) {
 	api := newFakeAPI(time.Millisecond)
 	api.failFrac = 10
@@ -378,8 +317,8 @@ func TestRunServe(t *testing.T) {
 func TestServeFailsFast(t *testing.T) {
 	// A binary that exits at once: the error comes back, not a hang.
 	t.Setenv("FAKE_MAMORU_SERVER", "1")
-	_, err := startServer(context.Background(), os.Args[0], nil, 20*time.Second) // no argon2 env: refuses
+	_, err := benchkit.StartServer(context.Background(), os.Args[0], nil, 20*time.Second) // no argon2 env: refuses
 	if err == nil || !strings.Contains(err.Error(), "missing MAMORU_PASSWORD_ARGON2_MEMORY_KIB") {
-		t.Errorf("startServer = %v", err)
+		t.Errorf("StartServer = %v", err)
 	}
 }

@@ -1,17 +1,16 @@
-package main
+package benchkit
 
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,21 +20,21 @@ import (
 // readyURL finds the server's address in its start-up output.
 var readyURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 
-// server is a mamoru server started by this tool.
-type server struct {
+// Server is a mamoru server started by a tool.
+type Server struct {
+	URL    string // base URL, http://127.0.0.1:PORT
 	cmd    *exec.Cmd
 	dir    string
-	url    string
 	output *tail
 	exited chan struct{} // closed when the process has been waited for
 	err    error         // the Wait error, valid after exited closes
 }
 
-// startServer runs `bin serve --listen 127.0.0.1:0 --db DIR/mamoru.db
+// StartServer runs `bin serve --listen 127.0.0.1:0 --db DIR/mamoru.db
 // --dev` in a new temporary directory with env added to the environment,
 // waits for the line with its URL on standard output and for /healthz to
-// answer 200, and returns it. The caller must call stop.
-func startServer(ctx context.Context, bin string, env []string, timeout time.Duration) (*server, error) {
+// answer 200, and returns it. The caller must call Stop.
+func StartServer(ctx context.Context, bin string, env []string, timeout time.Duration) (*Server, error) {
 	abs, err := filepath.Abs(bin)
 	if err == nil && strings.ContainsRune(bin, os.PathSeparator) {
 		bin = abs
@@ -44,7 +43,7 @@ func startServer(ctx context.Context, bin string, env []string, timeout time.Dur
 	if err != nil {
 		return nil, err
 	}
-	s := &server{dir: dir, output: newTail(64 << 10), exited: make(chan struct{})}
+	s := &Server{dir: dir, output: newTail(64 << 10), exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "mamoru.db"), "--dev")
 	s.cmd.Dir = dir
 	s.cmd.Env = append(os.Environ(), env...)
@@ -81,23 +80,23 @@ func startServer(ctx context.Context, bin string, env []string, timeout time.Dur
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	select {
-	case s.url = <-found:
+	case s.URL = <-found:
 	case <-s.exited:
 		s.cleanup()
 		return nil, fmt.Errorf("server exited before printing its URL: %v\n%s", s.err, s.output)
 	case <-ctx.Done():
-		s.stop()
+		s.Stop()
 		return nil, fmt.Errorf("server printed no http://127.0.0.1:PORT line within %v\n%s", timeout, s.output)
 	}
-	if err := waitHealthy(ctx, s.url); err != nil {
-		s.stop()
+	if err := WaitHealthy(ctx, s.URL); err != nil {
+		s.Stop()
 		return nil, fmt.Errorf("%v\n%s", err, s.output)
 	}
 	return s, nil
 }
 
-// waitHealthy polls url/healthz until it answers 200 or ctx ends.
-func waitHealthy(ctx context.Context, base string) error {
+// WaitHealthy polls base/healthz until it answers 200 or ctx ends.
+func WaitHealthy(ctx context.Context, base string) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
@@ -117,12 +116,16 @@ func waitHealthy(ctx context.Context, base string) error {
 	}
 }
 
-// pid returns the server's process ID.
-func (s *server) pid() int { return s.cmd.Process.Pid }
+// PID returns the server's process ID.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
-// stop asks the server to end (SIGTERM), kills it after 10 s, and removes
+// Output returns the last 64 KiB the server wrote (standard output and
+// error), for error messages.
+func (s *Server) Output() string { return s.output.String() }
+
+// Stop asks the server to end (SIGTERM), kills it after 10 s, and removes
 // its directory.
-func (s *server) stop() {
+func (s *Server) Stop() {
 	select {
 	case <-s.exited:
 	default:
@@ -137,29 +140,19 @@ func (s *server) stop() {
 	s.cleanup()
 }
 
-func (s *server) cleanup() { os.RemoveAll(s.dir) }
+func (s *Server) cleanup() { os.RemoveAll(s.dir) }
 
-// peakRSSKiB returns VmHWM (the peak resident set size) of process pid in
-// KiB, from /proc/PID/status.
-func peakRSSKiB(pid int) (int64, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+// CheckLoopback accepts only http://127.0.0.1[:port] URLs: the tools
+// never send traffic anywhere else.
+func CheckLoopback(raw string) error {
+	u, err := url.Parse(raw)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("-url: %v", err)
 	}
-	return parseVmHWM(string(b))
-}
-
-// parseVmHWM extracts the VmHWM line of a /proc/PID/status text.
-func parseVmHWM(status string) (int64, error) {
-	for _, line := range strings.Split(status, "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				return strconv.ParseInt(f[0], 10, 64)
-			}
-		}
+	if u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.User != nil {
+		return fmt.Errorf("-url: %q: only http://127.0.0.1[:port] may be targeted", raw)
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	return nil
 }
 
 // tail keeps the last bytes written to it, for error messages.
@@ -171,20 +164,30 @@ type tail struct {
 
 func newTail(max int) *tail { return &tail{max: max} }
 
-// Write keeps p, dropping the oldest bytes beyond the limit.
+// Write keeps p. The buffer may grow to twice the limit before the oldest
+// bytes are dropped, so that a chatty server does not cost a copy of the
+// whole buffer per line.
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(p) >= t.max {
+		t.buf = append(t.buf[:0], p[len(p)-t.max:]...)
+		return len(p), nil
+	}
 	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
+	if over := len(t.buf) - t.max; over > t.max {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
 	}
 	return len(p), nil
 }
 
-// String returns what is kept.
+// String returns the last max bytes written.
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return string(t.buf)
+	b := t.buf
+	if len(b) > t.max {
+		b = b[len(b)-t.max:]
+	}
+	return string(b)
 }
