@@ -3,6 +3,7 @@ package mamoru
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. They are part of the public API (JSON error bodies carry them,
@@ -29,7 +30,10 @@ const (
 	ENotFound             = "not_found"              // no such resource (or not yours)
 	EMethodNotAllowed     = "method_not_allowed"     // wrong HTTP method
 	EConflict             = "conflict"               // concurrent change lost the race, or duplicate
-	ERateLimited          = "rate_limited"           // too many requests
+	ERateLimited          = "rate_limited"           // too many requests (Error.RetryAfter says how long to wait)
+	ECaptchaRequired      = "captcha_required"       // a CAPTCHA must be solved first (none given, or not valid)
+	ELocked               = "locked"                 // the sign-in identifier is temporarily locked after failures
+	EPasswordBreached     = "password_breached"      // the password appears in a breach corpus
 	EUnavailable          = "unavailable"            // a dependency is down
 	EInternal             = "internal"               // anything else; details only in the log
 )
@@ -42,6 +46,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter, when > 0, is how long the client should wait before
+	// trying again (ERateLimited; HTTP Retry-After).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -93,4 +100,13 @@ func ErrorMessage(err error) string {
 		return e.Code
 	}
 	return "internal error"
+}
+
+// asError returns the first *Error in err's chain, or nil.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
 }

@@ -33,6 +33,9 @@ const (
 	EventAccountLocked          EventType = "account.locked"
 	EventAccountRestricted      EventType = "account.restricted"
 	EventAccountUnlocked        EventType = "account.unlocked"
+	EventSignInLockedOut        EventType = "sign_in.locked_out" // the address was locked after failed attempts
+	EventSignInApproved         EventType = "sign_in.approved"   // the owner approved a sign-in attempt
+	EventSignInDenied           EventType = "sign_in.denied"     // the owner denied a sign-in attempt
 
 	// The owner's answers and what follows from them.
 	EventConfirmed              EventType = "event.confirmed"
@@ -51,7 +54,7 @@ var EventTypes = []EventType{
 	EventAccountCreated, EventEmailVerified, EventPasswordChanged, EventPasswordResetRequested,
 	EventPasswordReset, EventPasswordResetRequired, EventEmailChanged, EventEmailChangeReverted,
 	EventPhoneChanged, EventPhoneRemoved, EventSettingsChanged, EventAccountLocked,
-	EventAccountRestricted, EventAccountUnlocked,
+	EventAccountRestricted, EventAccountUnlocked, EventSignInLockedOut, EventSignInApproved, EventSignInDenied,
 	EventConfirmed, EventDenied, EventSecureAccountStarted, EventSecureAccountCompleted,
 	EventChangeUndone, EventNotificationSent,
 }

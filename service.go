@@ -2,6 +2,7 @@ package mamoru
 
 import (
 	"context"
+	"time"
 )
 
 // Request describes who is asking: the client's address and user agent as
@@ -16,6 +17,9 @@ type Request struct {
 	// signature the web layer checked; "" when there is none or it was
 	// forged.
 	DeviceID string
+	// NewDevice is true when DeviceID was made for this request (the
+	// browser had no valid device cookie): it names nothing seen before.
+	NewDevice bool
 }
 
 // SignUpInput is what a new account starts with.
@@ -84,6 +88,7 @@ const (
 	SignedIn              SignInStatus = "signed_in"
 	ChallengeRequired     SignInStatus = "challenge_required"
 	ApprovalRequired      SignInStatus = "approval_required"
+	ApprovalDenied        SignInStatus = "approval_denied" // the owner denied the attempt
 	PasswordResetRequired SignInStatus = "password_reset_required"
 	Locked                SignInStatus = "locked"
 	Restricted            SignInStatus = "restricted"
@@ -103,6 +108,7 @@ type PasswordStep struct {
 	FlowSecret string
 	Email      string
 	Password   string
+	Captcha    string // the CAPTCHA answer, when the checkpoint asked for one
 }
 
 // CodeStep is the one-time-code step of a sign-in flow that the risk
@@ -118,6 +124,7 @@ type SignInResult struct {
 	Status       SignInStatus
 	FlowID       string
 	FlowSecret   string   // set when the flow was begun by this call
+	SentTo       string   // ChallengeRequired, ApprovalRequired: the masked address the code or request went to
 	Session      *Session // set when Status is SignedIn
 	SessionToken string   // the secret for the client; set when Status is SignedIn
 	Account      *Account // set when Status is SignedIn
@@ -135,6 +142,61 @@ type SignInService interface {
 	// both mean a code emailed to the account): the right code signs in;
 	// EInvalidCode for a wrong one; EFlowExpired when the flow is over.
 	SubmitCode(ctx context.Context, in CodeStep, r Request) (*SignInResult, error)
+	// Approval is the waiting client's question about a flow that waits
+	// for the owner's approval: ApprovalRequired while it waits, SignedIn
+	// (with a new session) once approved, ApprovalDenied once denied;
+	// EFlowExpired when the flow is over or not this client's.
+	Approval(ctx context.Context, in ApprovalPoll, r Request) (*SignInResult, error)
+	// ApprovalDecided reports, without changing anything, whether the
+	// owner has decided (for a client that waits on events).
+	ApprovalDecided(ctx context.Context, in ApprovalPoll) (bool, error)
+}
+
+// ApprovalPoll names a flow waiting for approval and proves the client
+// holds it.
+type ApprovalPoll struct {
+	FlowID     string
+	FlowSecret string
+}
+
+// ApprovalDecision is the owner's answer to a sign-in approval request,
+// kept with the flow: who answered how, when, from where.
+type ApprovalDecision struct {
+	Approved  bool      `json:"approved"`
+	At        time.Time `json:"at"`
+	IP        string    `json:"ip,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+}
+
+// ApprovalView is what the owner's approval page shows: the attempt and,
+// once answered, the answer (seed 004: when, which device, which IP, for
+// both).
+type ApprovalView struct {
+	AttemptTime   time.Time
+	AttemptIP     string
+	AttemptPlace  Place
+	AttemptDevice Device
+	// Decision is nil while nobody has answered.
+	Decision      *ApprovalDecision
+	DecisionPlace Place
+	DecisionDev   Device
+	// Expired: the request can no longer be answered (10 minutes passed,
+	// or the sign-in went away) and was not answered.
+	Expired  bool
+	Language Language // the account's: the page speaks it
+	TimeZone string   // the account's: times are shown in it
+}
+
+// ApprovalService answers sign-in approval requests from the owner's
+// mail link. The link names one attempt; it works once, and reopening it
+// shows what happened.
+type ApprovalService interface {
+	// ApprovalLink returns the view of the request of a link; EInvalidCode
+	// for an unknown link.
+	ApprovalLink(ctx context.Context, link string) (*ApprovalView, error)
+	// Decide answers it; EInvalidCode for an unknown, expired or used link
+	// (the view then says what happened). It never signs the clicker in.
+	Decide(ctx context.Context, link string, approve bool, r Request) (*ApprovalView, error)
 }
 
 // SessionService authenticates and manages sessions.

@@ -14,6 +14,8 @@ type Tx interface {
 	EventStore
 	RiskStore
 	SecretStore
+	LockoutStore
+	CredentialStore
 }
 
 // Store is a database. Every read and write happens in a transaction, so a

@@ -18,6 +18,8 @@ const (
 	PurposeEventFeedback TokenPurpose = "event_feedback" // "was this you?" links; Data is the event ID
 	PurposeSecureAccount TokenPurpose = "secure_account" // the code of a secure-account flow
 	PurposeSignInCode    TokenPurpose = "signin_code"    // the code of a sign-in the risk engine stopped; Data is the flow ID
+	PurposeUnlock        TokenPurpose = "unlock"         // the owner's link that ends a lock after failed attempts
+	PurposeApproveSignIn TokenPurpose = "approve_signin" // the owner's link that approves or denies a sign-in; Data is the flow ID
 )
 
 // Token is a single-use secret sent to the owner: a short code to type and a

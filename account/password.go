@@ -10,7 +10,15 @@ import (
 )
 
 // ForgotPassword implements mamoru.AccountService.
+//
+// It keeps working while the address is locked (a lock must not become a
+// denial of service for the owner); only the network throttles apply.
 func (s *Service) ForgotPassword(ctx context.Context, email string, r mamoru.Request) error {
+	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardForgot, Request: r})
+	if err != nil {
+		return err
+	}
+	pass.Done(ctx, mamoru.GuardOutcome{})
 	return s.forAddress(ctx, "forgot_password", email, func(ctx context.Context, tx mamoru.Tx, a *mamoru.Account) error {
 		if a.Status == mamoru.StatusRestricted {
 			// A permanent restriction is an operator's decision that a
@@ -38,11 +46,19 @@ func (s *Service) CheckResetLink(ctx context.Context, link string) error {
 // password change, the end of every session and the notification.
 func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mamoru.Request) error {
 	pw := in.Password
-	if err := s.checkNewPassword(pw); err != nil {
+	if err := s.checkNewPassword(ctx, pw); err != nil {
 		return err
 	}
+	// The checkpoint: throttled networks are refused, and a wrong code
+	// counts against its network. The lock of the address does not
+	// apply: the reset is how its owner gets back in.
+	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardReset, Request: r})
+	if err != nil {
+		return err
+	}
+	outcome := mamoru.GuardOutcome{}
+	defer func() { pass.Done(ctx, outcome) }()
 	var tok *mamoru.Token
-	var err error
 	if in.Token != "" {
 		err = s.store.View(ctx, func(tx mamoru.Tx) error {
 			var err error
@@ -55,6 +71,9 @@ func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mam
 			return invalidCode()
 		}
 		_, tok, err = s.checkCode(ctx, email, in.Code, mamoru.PurposePasswordReset)
+	}
+	if mamoru.ErrorCode(err) == mamoru.EInvalidCode {
+		outcome.Result = mamoru.GuardFailure
 	}
 	if err != nil {
 		return err
@@ -74,6 +93,9 @@ func (s *Service) ResetPassword(ctx context.Context, in mamoru.ResetInput, r mam
 		}
 		if a.Email != tok.Email {
 			return invalidCode()
+		}
+		if err := s.guard.Unlock(ctx, tx, a.Email); err != nil {
+			return err
 		}
 		return s.setPassword(ctx, tx, a, hash, r)
 	})
@@ -116,7 +138,7 @@ func (s *Service) setPassword(ctx context.Context, tx mamoru.Tx, a *mamoru.Accou
 // ChangePassword implements mamoru.AccountService.
 func (s *Service) ChangePassword(ctx context.Context, sess *mamoru.Session, in mamoru.ChangePasswordInput, r mamoru.Request) (*mamoru.Session, string, error) {
 	pw := in.New
-	if err := s.checkNewPassword(pw); err != nil {
+	if err := s.checkNewPassword(ctx, pw); err != nil {
 		return nil, "", err
 	}
 	a, err := s.Account(ctx, sess.AccountID)

@@ -20,7 +20,10 @@ import (
 type Risk struct {
 	Engine *risk.Engine
 	Window *risk.Window // failures per IP and ASN, this process
-	Limits risk.Limits
+	// Reputation, when set, replaces Window as the source of network
+	// reputation (the guard's shared counters: every instance's failures).
+	Reputation risk.Reputation
+	Limits     risk.Limits
 
 	// Global counts are popularity statistics: a legitimate sign-in adds
 	// to pending, and FlushRisk writes pending in one transaction every
@@ -149,6 +152,9 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 		return signin.Verdict{}, nil
 	}
 	a := s.riskAttempt(at.Request)
+	if at.Wave {
+		a.Flags |= risk.FlagAttackWave
+	}
 	var h *risk.History
 	var g storeGlobal
 	err := s.store.View(ctx, func(tx mamoru.Tx) error {
@@ -164,7 +170,10 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 	}
 	s.risk.withPending(g)
 	var rep risk.Reputation
-	if s.risk.Window != nil {
+	switch {
+	case s.risk.Reputation != nil:
+		rep = s.risk.Reputation
+	case s.risk.Window != nil:
 		rep = s.risk.Window
 	}
 	as := s.risk.Engine.Assess(a, h, g, rep)
@@ -172,11 +181,16 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 	if as.Audit {
 		return signin.Verdict{}, nil
 	}
+	if at.Wave && (as.Decision == risk.Challenge || as.Decision == risk.Approval) {
+		// A right password from a stranger while a stuffing wave runs: the
+		// password is taken to be on the attackers' list (seed 001).
+		return s.forceReset(ctx, at, "attack_wave")
+	}
 	switch as.Decision {
 	case risk.Challenge:
 		return signin.Verdict{Status: mamoru.ChallengeRequired, NextStep: signin.StepCode, Prepare: s.SendSignInCode(at)}, nil
 	case risk.Approval:
-		return signin.Verdict{Status: mamoru.ApprovalRequired, NextStep: signin.StepCode, Prepare: s.SendSignInCode(at)}, nil
+		return signin.Verdict{Status: mamoru.ApprovalRequired, NextStep: signin.StepApproval, Prepare: s.SendApproval(at)}, nil
 	case risk.Deny:
 		return signin.Verdict{Status: mamoru.InvalidCredentials}, nil
 	}
@@ -266,7 +280,7 @@ func (s *Service) markHostile(ctx context.Context, tx mamoru.Tx, e *mamoru.Event
 
 // failed counts a failed attempt for network reputation.
 func (s *Service) failedAttempt(r mamoru.Request, place mamoru.Place) {
-	if s.risk == nil || s.risk.Window == nil {
+	if s.risk == nil || s.risk.Window == nil || s.risk.Reputation != nil {
 		return
 	}
 	ip, err := netip.ParseAddr(r.IP)

@@ -193,7 +193,7 @@ func (x Secure) ResetPassword(ctx context.Context, flowID, secret, code, pw stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkNewPassword(pw); err != nil {
+	if err := s.checkNewPassword(ctx, pw); err != nil {
 		return nil, err
 	}
 	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, accountID) },

@@ -39,6 +39,10 @@ type Config struct {
 	SecureFlowTTL  time.Duration // how long a secure-account flow lasts (default 1h)
 	UndoWindow     time.Duration // how far back the secure-account flow lists changes to undo (default 30 days)
 	PhoneRegion    string        // region for phone numbers typed without a country code (default "JP")
+	// ApprovalDenyKeepsPassword: when the owner denies a sign-in approval
+	// request, do not make a new password required (by default it is:
+	// whoever tried knows the password).
+	ApprovalDenyKeepsPassword bool
 }
 
 // Service implements mamoru.AccountService.
@@ -54,6 +58,10 @@ type Service struct {
 	kick     func()
 	events   mamoru.EventRecorder
 	risk     *Risk
+	breached func(ctx context.Context, pw string) (bool, error)
+	guard    Guard
+
+	onDecided func(flowID string)
 
 	bg    sync.WaitGroup
 	slots chan struct{}
@@ -77,7 +85,30 @@ type Deps struct {
 	Kick     func()               // wakes the outbox worker after a message is committed; may be nil
 	Events   mamoru.EventRecorder // records security events; nil records them without places or devices
 	Risk     *Risk                // the risk engine; nil assesses nothing (new-sign-in mails then follow a simple novelty rule)
+	// Breached reports a password found in a breach corpus (package
+	// breach); nil checks nothing. New passwords that it reports are
+	// refused, and a sign-in with one is forced to a reset.
+	Breached func(ctx context.Context, pw string) (bool, error)
+	// Guard is the checkpoint of attack protection; nil lets everything
+	// through. Forgot-password and reset pass it, and a reset ends the
+	// lock of the account's identifier.
+	Guard Guard
+	// OnApprovalDecided runs after the owner answered an approval request
+	// (committed), to wake the client waiting on that flow; may be nil.
+	OnApprovalDecided func(flowID string)
 }
+
+// Guard is what the account service needs of the checkpoint.
+type Guard interface {
+	mamoru.Guard
+	// Unlock ends the lock of an identifier, in tx.
+	Unlock(ctx context.Context, tx mamoru.Tx, identifier string) error
+}
+
+// openGuard lets everything through and locks nothing.
+type openGuard struct{ mamoru.OpenGuard }
+
+func (openGuard) Unlock(context.Context, mamoru.Tx, string) error { return nil }
 
 // New returns a Service.
 func New(d Deps, cfg Config) *Service {
@@ -123,8 +154,15 @@ func New(d Deps, cfg Config) *Service {
 	if d.Common == nil {
 		d.Common = func(string) bool { return false }
 	}
+	if d.Breached == nil {
+		d.Breached = func(context.Context, string) (bool, error) { return false, nil }
+	}
+	if d.Guard == nil {
+		d.Guard = openGuard{}
+	}
 	return &Service{store: d.Store, hasher: d.Hasher, sessions: d.Sessions, mailer: d.Mailer, common: d.Common,
-		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, risk: d.Risk, slots: make(chan struct{}, cfg.BackgroundJobs)}
+		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, risk: d.Risk,
+		breached: d.Breached, guard: d.Guard, onDecided: d.OnApprovalDecided, slots: make(chan struct{}, cfg.BackgroundJobs)}
 }
 
 // Close waits for background jobs (forgot-password and resend requests
@@ -196,8 +234,20 @@ func (s *Service) Account(ctx context.Context, id string) (*mamoru.Account, erro
 	return a, err
 }
 
-// checkNewPassword applies the password policy. Policy.Check and
-// Hasher.Hash both normalize, so the password is passed on as typed.
-func (s *Service) checkNewPassword(pw string) error {
-	return s.cfg.Policy.Check(pw, s.common)
+// checkNewPassword applies the password policy, then the breach corpus
+// (NIST SP 800-63B 3.1.1.2: a password known to be compromised is
+// refused). Policy.Check and Hasher.Hash both normalize, so the password
+// is passed on as typed.
+func (s *Service) checkNewPassword(ctx context.Context, pw string) error {
+	if err := s.cfg.Policy.Check(pw, s.common); err != nil {
+		return err
+	}
+	bad, err := s.breached(ctx, pw)
+	if err != nil {
+		return err
+	}
+	if bad {
+		return mamoru.Errorf(mamoru.EPasswordBreached, "the password appears in a breach corpus")
+	}
+	return nil
 }

@@ -126,6 +126,33 @@ func (s *Service) ResetRequiredCheck(ctx context.Context, at *signin.Attempt) (s
 	return signin.Verdict{Status: mamoru.PasswordResetRequired}, nil
 }
 
+// BreachCheck is a sign-in post-check: a right password that appears in
+// the breach corpus is forced to a reset (seed 001: 「パスワードの再設定が必要です」):
+// every session ends, a code goes to the registered address, and nothing
+// else works until the password is replaced. The owner is told by that
+// mail, and the event is recorded.
+func (s *Service) BreachCheck(ctx context.Context, at *signin.Attempt) (signin.Verdict, error) {
+	bad, err := s.breached(ctx, at.Password)
+	if err != nil {
+		// A dead online checker must not stop sign-ins.
+		s.log.Warn("breach check failed; the sign-in goes on", "err", err)
+		return signin.Verdict{}, nil
+	}
+	if !bad {
+		return signin.Verdict{}, nil
+	}
+	return s.forceReset(ctx, at, "breached_password")
+}
+
+// forceReset makes a reset required for the attempt's account and ends
+// the attempt with PasswordResetRequired.
+func (s *Service) forceReset(ctx context.Context, at *signin.Attempt, reason string) (signin.Verdict, error) {
+	if _, err := s.requireReset(ctx, at.Account.ID, "system", reason, at.Request); err != nil {
+		return signin.Verdict{}, err
+	}
+	return signin.Verdict{Status: mamoru.PasswordResetRequired}, nil
+}
+
 var _ signin.Challenger = (*Service)(nil)
 
 // signInCodeTTL is how long the code of a stopped sign-in works (NIST SP
@@ -136,25 +163,37 @@ const signInCodeTTL = 10 * time.Minute
 // the details of the attempt (it runs in the transaction that moves the
 // flow to signin.StepCode). A newer code replaces an older one.
 func (s *Service) SendSignInCode(at *signin.Attempt) func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
+	return s.flowMail(at, mamoru.PurposeSignInCode, signInCodeTTL, notify.TemplateSignInCode, func(t *issued) map[string]any {
+		return map[string]any{"Code": t.code}
+	})
+}
+
+// flowMail is the Prepare of a step that waits for the owner: in the
+// transaction that moves the flow, it issues a token of the purpose bound
+// to the flow (valid ttl) and mails the owner the template with the
+// token's data, Minutes, and the details of the attempt (Time, Place,
+// Device, IP).
+func (s *Service) flowMail(at *signin.Attempt, purpose mamoru.TokenPurpose, ttl time.Duration, template string,
+	data func(t *issued) map[string]any) func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
 	return func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
 		a, err := tx.AccountByID(ctx, f.AccountID)
 		if err != nil {
 			return err
 		}
-		t, err := s.issueToken(ctx, tx, a, mamoru.PurposeSignInCode, signInCodeTTL, f.ID)
+		t, err := s.issueToken(ctx, tx, a, purpose, ttl, f.ID)
 		if err != nil {
 			return err
 		}
 		e := event.FromRequest(mamoru.EventSignInFailed, a.ID, at.Request)
 		s.events.Enrich(e)
-		err = s.mailer.Enqueue(ctx, tx, s.mail(a, notify.TemplateSignInCode, map[string]any{
-			"Code": t.code, "Minutes": int(signInCodeTTL.Minutes()),
-			"Time": e.Time, "Place": e.Place, "Device": e.Device, "IP": e.IP,
-		}))
-		if err == nil {
-			s.kick()
+		d := data(t)
+		d["Minutes"] = int(ttl.Minutes())
+		d["Time"], d["Place"], d["Device"], d["IP"] = e.Time, e.Place, e.Device, e.IP
+		if err := s.mailer.Enqueue(ctx, tx, s.mail(a, template, d)); err != nil {
+			return err
 		}
-		return err
+		s.kick()
+		return nil
 	}
 }
 

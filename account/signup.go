@@ -29,7 +29,7 @@ func (s *Service) SignUp(ctx context.Context, in mamoru.SignUpInput, r mamoru.Re
 		return mamoru.Errorf(mamoru.EInvalidLanguage, "language must be ja or en")
 	}
 	pw := in.Password
-	if err := s.checkNewPassword(pw); err != nil {
+	if err := s.checkNewPassword(ctx, pw); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, pw)

@@ -140,7 +140,7 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 }
 
 func (r *Resolver) resolve(remoteAddr string, h http.Header) netip.Addr {
-	peer := parsePeer(remoteAddr)
+	peer := Peer(remoteAddr)
 	if r == nil || r.header == "" || !peer.IsValid() || !r.IsTrusted(peer) {
 		return peer
 	}
@@ -279,9 +279,10 @@ func unquote(v string) string {
 	return b.String()
 }
 
-// parsePeer parses a RemoteAddr: "host:port", "[v6]:port", or a bare
-// address.
-func parsePeer(s string) netip.Addr {
+// Peer parses a RemoteAddr ("host:port", "[v6]:port", or a bare address)
+// into the peer's address, unmapped and without zone; the zero Addr if it
+// is not an IP address (a Unix socket).
+func Peer(s string) netip.Addr {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap.Addr().Unmap().WithZone("")
 	}

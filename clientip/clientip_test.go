@@ -218,7 +218,7 @@ func FuzzClientIP(f *testing.F) {
 			header = Forwarded
 		}
 		lines := []string{line1, line2}
-		peer := parsePeer(remote)
+		peer := Peer(remote)
 		for _, r := range []*Resolver{mustNew(t, testTrusted, header), {trusted: trustAll.trusted, header: header}} {
 			got := r.resolve(remote, http.Header{header: lines})
 			if got == peer {

@@ -69,11 +69,14 @@ func Normalize(s string) (string, error) {
 	if err := checkLocal(local); err != nil {
 		return "", err
 	}
-	ascii, err := idna.Lookup.ToASCII(domain)
-	if err != nil {
-		return "", &mamoru.Error{Code: mamoru.EInvalidEmail, Message: "invalid domain", Err: err}
+	var err error
+	ascii := domain
+	if !plainLDH(domain) {
+		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
+			return "", &mamoru.Error{Code: mamoru.EInvalidEmail, Message: "invalid domain", Err: err}
+		}
+		ascii = strings.ToLower(ascii)
 	}
-	ascii = strings.ToLower(ascii)
 	if err := checkDomain(ascii); err != nil {
 		return "", err
 	}
@@ -82,6 +85,19 @@ func Normalize(s string) (string, error) {
 		return "", invalid("address longer than 254 octets")
 	}
 	return addr, nil
+}
+
+// plainLDH reports a domain of lower-case ASCII letters, digits, dots and
+// single hyphens: IDNA's mapping leaves it as it is, so the (costly)
+// conversion is skipped; checkDomain still validates it.
+func plainLDH(domain string) bool {
+	for i := 0; i < len(domain); i++ {
+		c := domain[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return !strings.Contains(domain, "--")
 }
 
 // invalid returns an EInvalidEmail error with a developer-facing reason.

@@ -103,6 +103,14 @@ const (
 	// TemplateSignInCode (email): Code, Minutes, and the details of the
 	// attempt the risk engine stopped (Time, Device, Place, IP).
 	TemplateSignInCode = "signin_code"
+	// TemplateSignInLocked (email): Until (the lock's end), Link (ends the
+	// lock), Minutes (the link's validity), and the details of the attempt
+	// that locked it (Time, Device, Place, IP).
+	TemplateSignInLocked = "signin_locked"
+	// TemplateSignInApproval (email): ApproveLink, DenyLink, Minutes, and
+	// the details of the attempt (Time, Device, Place, IP) — seed 004's
+	// "Security alert: sign-in attempt detected".
+	TemplateSignInApproval = "signin_approval"
 )
 
 // The purposes of a phone_code SMS (Data["Purpose"]).
@@ -117,7 +125,7 @@ var Templates = []string{TemplateVerifyEmail, TemplateAccountExists, TemplatePas
 	TemplatePasswordResetDone, TemplatePasswordChanged, TemplateNewSignIn, TemplateEmailChangeCode,
 	TemplateEmailChanged, TemplatePhoneCode, TemplatePhoneChanged, TemplateAccountLocked,
 	TemplateAccountRestricted, TemplateAccountUnlocked, TemplatePasswordResetRequired,
-	TemplateSecureAccount, TemplateSignInCode}
+	TemplateSecureAccount, TemplateSignInCode, TemplateSignInLocked, TemplateSignInApproval}
 
 // SMSTemplates lists the templates that have an SMS variant.
 var SMSTemplates = []string{TemplatePhoneCode, TemplatePhoneChanged}
@@ -275,6 +283,9 @@ func (m *Mailer) Render(mail Mail) (*mamoru.Message, error) {
 // lang in the time zone tz: Time, and Place and Device into PlaceText,
 // PlaceKnown, Network and DeviceText.
 func (m *Mailer) formatDetails(lang mamoru.Language, tz string, data map[string]any) {
+	if u, ok := data["Until"].(time.Time); ok && !u.IsZero() {
+		data["UntilText"] = display.Time(lang, tz, u)
+	}
 	switch t := data["Time"].(type) {
 	case time.Time:
 		if t.IsZero() {

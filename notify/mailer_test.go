@@ -71,7 +71,10 @@ func sampleData(m *Mailer, lang mamoru.Language) map[string]any {
 		"NoLink":         m.Link("/secure-account", url.Values{"token": {"FEEDBACK"}}),
 		"HistoryLink":    m.Link("/account/history", nil),
 		"RevertLink":     m.Link("/email/revert", url.Values{"token": {"REVERT"}}),
+		"ApproveLink":    m.Link("/signin/approval-request", url.Values{"token": {"APPROVE"}, "answer": {"approve"}}),
+		"DenyLink":       m.Link("/signin/approval-request", url.Values{"token": {"APPROVE"}, "answer": {"deny"}}),
 		"Time":           sampleTime,
+		"Until":          sampleTime.Add(10 * time.Minute),
 		"Place":          sampleTokyo,
 		"Device":         sampleChrome,
 		"IP":             "203.0.113.7",
@@ -246,6 +249,8 @@ var documented = map[string][]string{
 	TemplatePasswordResetRequired: {"Code", "Minutes", "Link"},
 	TemplateSecureAccount:         {"Code", "Minutes"},
 	TemplateSignInCode:            {"Code", "Minutes", "Time", "Device", "Place", "IP"},
+	TemplateSignInLocked:          {"Until", "Link", "Time", "Device", "Place", "IP"},
+	TemplateSignInApproval:        {"ApproveLink", "DenyLink", "Minutes", "Time", "Device", "Place", "IP"},
 }
 
 func TestDocumentedKeysSuffice(t *testing.T) {

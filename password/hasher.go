@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 
@@ -42,8 +43,18 @@ func unsupported(format string, args ...any) error {
 type Hasher struct {
 	params Params
 	sem    chan struct{}
-	dummy  *argon2Hash
+	// anon admits the hashes of callers without priority: one slot fewer
+	// than sem (when there are two or more), so that under a flood of
+	// strangers' attempts a known client always finds a slot free.
+	anon  chan struct{}
+	dummy *argon2Hash
+	// verifications counts Verify and DummyVerify calls that hashed.
+	verifications atomic.Uint64
 }
+
+// Verifications returns how many password verifications (dummy ones
+// included) this Hasher has run: what reached the hash.
+func (h *Hasher) Verifications() uint64 { return h.verifications.Load() }
 
 // NewHasher returns a Hasher that makes hashes with params (zero fields
 // take their defaults) and runs at most maxConcurrent hashes or
@@ -64,7 +75,8 @@ func NewHasher(params Params, maxConcurrent int) (*Hasher, error) {
 		salt:   make([]byte, params.SaltLen),
 		key:    make([]byte, params.KeyLen),
 	}
-	return &Hasher{params: params, sem: make(chan struct{}, maxConcurrent), dummy: dummy}, nil
+	return &Hasher{params: params, sem: make(chan struct{}, maxConcurrent),
+		anon: make(chan struct{}, max(1, maxConcurrent-1)), dummy: dummy}, nil
 }
 
 // Params returns the parameters of new hashes, defaults filled in.
@@ -73,21 +85,43 @@ func (h *Hasher) Params() Params { return h.params }
 // MaxConcurrent returns how many hashes may run at once.
 func (h *Hasher) MaxConcurrent() int { return cap(h.sem) }
 
-// acquire waits for a hashing slot or for ctx to end.
-func (h *Hasher) acquire(ctx context.Context) error {
+type priorityKey struct{}
+
+// WithPriority marks ctx's hashing as a known client's (a browser with a
+// valid device cookie): it may use the slot that callers without priority
+// leave free.
+func WithPriority(ctx context.Context) context.Context {
+	return context.WithValue(ctx, priorityKey{}, true)
+}
+
+// acquire waits for a hashing slot or for ctx to end, and returns the
+// function that frees it.
+func (h *Hasher) acquire(ctx context.Context) (func(), error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
+	}
+	h.verifications.Add(1)
+	prio, _ := ctx.Value(priorityKey{}).(bool)
+	if !prio {
+		select {
+		case h.anon <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	select {
 	case h.sem <- struct{}{}:
-		return nil
+		if prio {
+			return func() { <-h.sem }, nil
+		}
+		return func() { <-h.sem; <-h.anon }, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		if !prio {
+			<-h.anon
+		}
+		return nil, ctx.Err()
 	}
 }
-
-// release frees a slot taken by acquire.
-func (h *Hasher) release() { <-h.sem }
 
 // Hash normalizes pw (see Normalize) and returns its argon2id hash as a PHC
 // string, $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, with a fresh salt
@@ -98,10 +132,11 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := io.ReadFull(mamoru.Random, salt); err != nil {
 		return "", mamoru.WrapError(mamoru.EInternal, err, "password: reading salt")
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer release()
 	p := h.params
 	key := argon2.IDKey([]byte(Normalize(pw)), salt, p.Time, p.MemoryKiB, p.Threads, p.KeyLen)
 	a := &argon2Hash{params: p, salt: salt, key: key}
@@ -128,10 +163,11 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehas
 		if err != nil {
 			return false, false, err
 		}
-		if err := h.acquire(ctx); err != nil {
+		release, err := h.acquire(ctx)
+		if err != nil {
 			return false, false, err
 		}
-		defer h.release()
+		defer release()
 		if !a.verify(Normalize(pw)) {
 			return false, false, nil
 		}
@@ -163,10 +199,11 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (ok, needsRehas
 // normalized form (the system that made the hash may not have normalized),
 // holding a slot throughout.
 func (h *Hasher) verifyImported(ctx context.Context, pw string, check func(string) (bool, error)) (bool, error) {
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return false, err
 	}
-	defer h.release()
+	defer release()
 	ok, err := check(pw)
 	if ok || err != nil {
 		return ok, err
@@ -182,10 +219,11 @@ func (h *Hasher) verifyImported(ctx context.Context, pw string, check func(strin
 // account takes as long (and waits for a slot like) one for a known
 // account. It returns only ctx's error.
 func (h *Hasher) DummyVerify(ctx context.Context, pw string) error {
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer h.release()
+	defer release()
 	h.dummy.verify(Normalize(pw))
 	return nil
 }

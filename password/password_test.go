@@ -540,3 +540,25 @@ func FuzzPolicyCheck(f *testing.F) {
 		_ = fmt.Sprint(err)
 	})
 }
+
+// TestPriorityKeepsASlot: callers without priority (strangers) hold at
+// most all slots but one, so a known client's verification never waits
+// behind a flood of them.
+func TestPriorityKeepsASlot(t *testing.T) {
+	h, _ := NewHasher(fastParams, 2)
+	h.anon <- struct{}{} // a stranger's hash holds the strangers' share
+	h.sem <- struct{}{}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.DummyVerify(ctx, "pw"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second stranger got a slot: %v", err)
+	}
+	if err := h.DummyVerify(WithPriority(context.Background()), "pw"); err != nil {
+		t.Fatalf("a known client waited: %v", err)
+	}
+	<-h.sem
+	<-h.anon
+	if len(h.sem) != 0 || len(h.anon) != 0 {
+		t.Error("slot leaked")
+	}
+}

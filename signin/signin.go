@@ -2,12 +2,14 @@
 // to a flow ID and to the client that began it (which holds the flow's
 // secret). It implements mamoru.SignInService.
 //
-// A flow moves through steps. Today there is one, the password step:
+// A flow moves through steps:
 //
-//	begin -> password -> done
+//	begin -> password -> [code | approval] -> done
 //
-// and the password step runs, in order, the pre-checks (cheap, before any
-// hashing: later the attack guard), the password verification (argon2id,
+// Every step first passes the checkpoint of attack protection
+// (mamoru.Guard: throttles, CAPTCHA, lockout), which may refuse it before
+// anything is hashed. The password step then runs, in order, the
+// pre-checks (cheap, before any hashing), the password verification (argon2id,
 // or a dummy verification for an unknown address so that every failure
 // takes the same time), and the post-checks (later the breach check and
 // the risk assessment), whose verdict may end the step with another status
@@ -55,11 +57,17 @@ type Attempt struct {
 	// it is recorded with the attempt and kept in the flow across a code
 	// step.
 	Risk *mamoru.RiskSummary
+	// Wave is true when an attack wave touches the attempt (the
+	// checkpoint's attack mode): a new device must be challenged and a
+	// right password is forced to a reset.
+	Wave bool
 }
 
 // flowState is what a flow waiting for a later step keeps of its attempt.
 type flowState struct {
 	Risk *mamoru.RiskSummary `json:"risk,omitempty"`
+	// Approval is the owner's answer, at StepApproval.
+	Approval *mamoru.ApprovalDecision `json:"approval,omitempty"`
 }
 
 // Verdict is a check's decision. The zero Verdict lets the attempt go on.
@@ -106,7 +114,12 @@ type Service struct {
 	post       []Check
 	observer   Observer
 	challenger Challenger
+	guard      mamoru.Guard
 }
+
+// SetGuard sets the checkpoint every step passes; call it before the
+// Service is used. Without one, every attempt passes (mamoru.OpenGuard).
+func (s *Service) SetGuard(g mamoru.Guard) { s.guard = g }
 
 // Challenger checks the one-time code of a flow at StepCode (the check
 // that moved the flow there sent it).
@@ -127,7 +140,7 @@ func New(store mamoru.Store, hasher *password.Hasher, sessions *session.Manager,
 	if cfg.FlowTTL <= 0 {
 		cfg.FlowTTL = 15 * time.Minute
 	}
-	return &Service{store: store, hasher: hasher, sessions: sessions, clock: clock, log: log, cfg: cfg}
+	return &Service{store: store, hasher: hasher, sessions: sessions, clock: clock, log: log, cfg: cfg, guard: mamoru.OpenGuard{}}
 }
 
 // AddPreCheck adds a check that runs before the password is verified.
@@ -242,8 +255,23 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 	at := &Attempt{Flow: f, Request: r, Now: s.clock.Now()}
 	if email, err := emailaddr.Normalize(in.Email); err == nil {
 		at.Email = email
+	}
+	// The checkpoint comes first: a throttled network or a missing
+	// CAPTCHA is refused before any database read or hashing; a locked
+	// identifier (known or not) answers Locked, without hashing.
+	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardSignIn, Request: r, Identifier: at.Email, Captcha: in.Captcha})
+	if mamoru.ErrorCode(err) == mamoru.ELocked {
+		return s.failed(ctx, at, res, mamoru.Locked)
+	}
+	if err != nil {
+		return nil, err
+	}
+	outcome := mamoru.GuardOutcome{}
+	defer func() { pass.Done(ctx, outcome) }()
+	at.Wave = pass.Wave()
+	if at.Email != "" {
 		err := s.store.View(ctx, func(tx mamoru.Tx) error {
-			a, err := tx.AccountByEmail(ctx, email)
+			a, err := tx.AccountByEmail(ctx, at.Email)
 			if err == nil {
 				at.Account = a
 			}
@@ -266,11 +294,17 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		}
 	}
 
-	// The hasher normalizes; an imported hash is also tried as typed.
+	// The hasher normalizes; an imported hash is also tried as typed. A
+	// known device (a valid device cookie) hashes with priority: a flood
+	// of strangers' attempts leaves it a slot.
+	hctx := ctx
+	if r.DeviceID != "" && !r.NewDevice {
+		hctx = password.WithPriority(ctx)
+	}
 	ok, rehash := false, false
 	if at.Account == nil {
-		_ = s.hasher.DummyVerify(ctx, in.Password)
-	} else if ok, rehash, err = s.hasher.Verify(ctx, in.Password, at.Account.PasswordHash); err != nil && ctx.Err() == nil {
+		_ = s.hasher.DummyVerify(hctx, in.Password)
+	} else if ok, rehash, err = s.hasher.Verify(hctx, in.Password, at.Account.PasswordHash); err != nil && ctx.Err() == nil {
 		s.log.Error("signin: stored password hash unusable", "account", at.Account.ID, "err", err)
 		ok = false
 	}
@@ -278,6 +312,7 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		return nil, err
 	}
 	if !ok || at.Account.Status != mamoru.StatusActive {
+		outcome = mamoru.GuardOutcome{Result: mamoru.GuardFailure, Unknown: at.Account == nil, Password: in.Password}
 		return s.failed(ctx, at, res, mamoru.InvalidCredentials)
 	}
 	at.Password = password.Normalize(in.Password)
@@ -289,6 +324,11 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 		if v.NextStep != "" || v.Status != "" {
 			res, err := s.advance(ctx, at, stored, v, res)
 			if err == nil && v.NextStep == "" && v.Status != mamoru.SignedIn {
+				if v.Status == mamoru.InvalidCredentials {
+					// Refused like a wrong password (risk deny): it counts
+					// like one.
+					outcome.Result = mamoru.GuardFailure
+				}
 				return s.failed(ctx, at, res, v.Status)
 			}
 			return res, err
@@ -301,7 +341,11 @@ func (s *Service) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r 
 			return nil, err
 		}
 	}
-	return s.complete(ctx, at, stored, newHash, res)
+	res, err = s.complete(ctx, at, stored, newHash, res)
+	if err == nil {
+		outcome.Result = mamoru.GuardSuccess
+	}
+	return res, err
 }
 
 // complete signs the attempt's account in: in one transaction the flow is
@@ -363,29 +407,38 @@ func (s *Service) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.R
 	if s.challenger == nil {
 		return nil, mamoru.Errorf(mamoru.EInvalidCode, "no code can be checked")
 	}
-	if err := s.challenger.VerifyCode(ctx, f, in.Code); err != nil {
-		return nil, err
-	}
-	var st flowState
-	if len(f.State) > 0 {
-		if err := json.Unmarshal(f.State, &st); err != nil {
-			return nil, err
-		}
-	}
-	at := &Attempt{Flow: f, Request: r, Now: s.clock.Now(), Risk: st.Risk}
-	err = s.store.View(ctx, func(tx mamoru.Tx) error {
-		var err error
-		at.Account, err = tx.AccountByID(ctx, f.AccountID)
-		return err
-	})
+	st, err := readState(f)
 	if err != nil {
 		return nil, err
 	}
-	at.Email = at.Account.Email
+	at, err := s.resume(ctx, f, st, r)
+	if err != nil {
+		return nil, err
+	}
+	// The code step honours the lock of the account's identifier, and a
+	// wrong code counts as a failure of it.
+	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardCode, Request: r, Identifier: at.Email})
+	if err != nil {
+		return nil, err
+	}
+	outcome := mamoru.GuardOutcome{}
+	defer func() { pass.Done(ctx, outcome) }()
+	at.Wave = pass.Wave()
+	if err := s.challenger.VerifyCode(ctx, f, in.Code); err != nil {
+		switch mamoru.ErrorCode(err) {
+		case mamoru.EInvalidCode, mamoru.EFlowExpired:
+			outcome.Result = mamoru.GuardFailure
+		}
+		return nil, err
+	}
 	if at.Account.Status != mamoru.StatusActive {
 		return s.failed(ctx, at, &mamoru.SignInResult{FlowID: f.ID}, mamoru.InvalidCredentials)
 	}
-	return s.complete(ctx, at, true, "", &mamoru.SignInResult{FlowID: f.ID})
+	res, err := s.complete(ctx, at, true, "", &mamoru.SignInResult{FlowID: f.ID})
+	if err == nil {
+		outcome.Result = mamoru.GuardSuccess
+	}
+	return res, err
 }
 
 // advance records a post-check's verdict on the flow.
@@ -416,5 +469,8 @@ func (s *Service) advance(ctx context.Context, at *Attempt, stored bool, v Verdi
 		return nil, err
 	}
 	res.Status = v.Status
+	if v.NextStep != "" {
+		res.SentTo = emailaddr.Mask(at.Account.Email)
+	}
 	return res, nil
 }

@@ -104,6 +104,7 @@ func (s *Server) apiVerifyResend(w http.ResponseWriter, r *http.Request) error {
 type signInJSON struct {
 	Status  string             `json:"status"`
 	FlowID  string             `json:"flow_id,omitempty"`
+	SentTo  string             `json:"sent_to,omitempty"`
 	Token   string             `json:"token,omitempty"`
 	Session *signInSessionJSON `json:"session,omitempty"`
 	Account *accountJSON       `json:"account,omitempty"`
@@ -119,11 +120,13 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		Captcha  string `json:"captcha"`
 	}
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	res, err := s.signIn.SubmitPassword(r.Context(), mamoru.PasswordStep{Email: in.Email, Password: in.Password}, s.signInRequest(w, r))
+	req, keepDevice := s.signInRequest(r)
+	res, err := s.signIn.SubmitPassword(r.Context(), mamoru.PasswordStep{Email: in.Email, Password: in.Password, Captcha: in.Captcha}, req)
 	if err != nil {
 		return err
 	}
@@ -131,16 +134,18 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 	case mamoru.InvalidCredentials:
 		writeInvalidCredentials(w)
 	case mamoru.SignedIn:
+		keepDevice(w)
 		return writeSignedIn(w, res)
-	case mamoru.ChallengeRequired, mamoru.ApprovalRequired, mamoru.PasswordResetRequired, mamoru.Locked, mamoru.Restricted:
+	case mamoru.Locked, mamoru.Restricted:
+		// One constant body each: no flow (nothing can follow) and nothing
+		// that differs between a known and an unknown address.
+		writeJSON(w, http.StatusUnauthorized, signInJSON{Status: string(res.Status)})
+	case mamoru.ChallengeRequired, mamoru.ApprovalRequired, mamoru.PasswordResetRequired:
+		keepDevice(w)
 		if res.FlowSecret != "" {
 			setCookie(w, FlowCookie, res.FlowSecret, s.clock.Now().Add(flowCookieTTL))
 		}
-		status := http.StatusOK
-		if res.Status == mamoru.Locked || res.Status == mamoru.Restricted {
-			status = http.StatusUnauthorized
-		}
-		writeJSON(w, status, signInJSON{Status: string(res.Status), FlowID: res.FlowID})
+		writeJSON(w, http.StatusOK, signInJSON{Status: string(res.Status), FlowID: res.FlowID, SentTo: res.SentTo})
 	default:
 		return mamoru.Errorf(mamoru.EInternal, "unknown sign-in status %q", res.Status)
 	}
@@ -158,8 +163,9 @@ func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
+	req, keepDevice := s.signInRequest(r)
 	res, err := s.signIn.SubmitCode(r.Context(), mamoru.CodeStep{FlowID: in.FlowID, FlowSecret: cookieValue(r, FlowCookie),
-		Code: strings.TrimSpace(in.Code)}, s.signInRequest(w, r))
+		Code: strings.TrimSpace(in.Code)}, req)
 	if err != nil {
 		return err
 	}
@@ -167,6 +173,7 @@ func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
 		writeInvalidCredentials(w)
 		return nil
 	}
+	keepDevice(w)
 	clearCookie(w, FlowCookie)
 	return writeSignedIn(w, res)
 }

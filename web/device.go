@@ -45,13 +45,20 @@ func (s *Server) deviceID(r *http.Request) string {
 	return id
 }
 
-// signInRequest is the request of a sign-in step: the browser's device ID,
-// and a new device cookie when it has none (or a forged one).
-func (s *Server) signInRequest(w http.ResponseWriter, r *http.Request) mamoru.Request {
+// signInRequest is the request of a sign-in step: the browser's device
+// ID, or a new one when it has no valid device cookie. The new cookie is
+// set by the returned function, which the handler calls before writing an
+// answer that continues the sign-in (signed in, or a further step), so
+// that a refused or failed attempt costs no MAC and sets no cookie — and
+// so that only someone who knew an account's password holds a device
+// cookie (attack mode spares known devices the CAPTCHA).
+func (s *Server) signInRequest(r *http.Request) (mamoru.Request, func(http.ResponseWriter)) {
 	req := s.request(r)
-	if req.DeviceID == "" && len(s.cfg.DeviceKey) > 0 {
-		req.DeviceID = mamoru.NewID()
+	if req.DeviceID != "" || len(s.cfg.DeviceKey) == 0 {
+		return req, func(http.ResponseWriter) {}
+	}
+	req.DeviceID, req.NewDevice = mamoru.NewID(), true
+	return req, func(w http.ResponseWriter) {
 		setCookie(w, DeviceCookie, req.DeviceID+"."+s.deviceMAC(req.DeviceID), s.clock.Now().Add(deviceCookieTTL))
 	}
-	return req
 }

@@ -34,6 +34,9 @@ var statusByCode = map[string]int{
 	mamoru.EPayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	mamoru.EUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	mamoru.ERateLimited:          http.StatusTooManyRequests,
+	mamoru.ECaptchaRequired:      http.StatusTooManyRequests,
+	mamoru.ELocked:               http.StatusUnauthorized,
+	mamoru.EPasswordBreached:     http.StatusBadRequest,
 	mamoru.EUnavailable:          http.StatusServiceUnavailable,
 	mamoru.EInternal:             http.StatusInternalServerError,
 }
@@ -56,12 +59,20 @@ func statusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
-// errorText returns the user-facing text of an error code in lang.
+// errorText returns the user-facing text of an error code in lang. The
+// texts depend on nothing but the configuration, so each is rendered once
+// (refusals under attack render thousands a second).
 func (s *Server) errorText(lang mamoru.Language, code string) string {
-	return s.cat.T(lang, "error."+code, map[string]any{
+	key := string(lang) + "\x00" + code
+	if t, ok := s.errorTexts.Load(key); ok {
+		return t.(string)
+	}
+	t := s.cat.T(lang, "error."+code, map[string]any{
 		"Min": s.cfg.PasswordMin,
 		"Max": s.cfg.PasswordMax,
 	})
+	s.errorTexts.Store(key, t)
+	return t
 }
 
 // logError logs an internal error in full; other codes are expected
@@ -84,6 +95,8 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Captcha says which CAPTCHA to solve (captcha_required only).
+	Captcha *captchaJSON `json:"captcha,omitempty"`
 }
 
 // fail renders err for the request: the JSON envelope under /api/, an error
@@ -100,10 +113,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	code := errorCode(err)
 	s.logError(r, code, err)
-	writeJSON(w, statusOf(code), errorBody{Error: errorDetail{
-		Code:    code,
-		Message: s.errorText(state(r).lang, code),
-	}})
+	setRetryAfter(w, err)
+	d := errorDetail{Code: code, Message: s.errorText(state(r).lang, code)}
+	if code == mamoru.ECaptchaRequired {
+		d.Captcha = s.captchaInfo()
+	}
+	writeJSON(w, statusOf(code), errorBody{Error: d})
 }
 
 // isAPIPath reports whether a path belongs to the JSON API.

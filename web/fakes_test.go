@@ -127,6 +127,14 @@ func (f *fakeSignIn) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignI
 	return &mamoru.SignInStart{FlowID: "flow-" + string(rune('0'+f.flows)), FlowSecret: "flow-secret"}, nil
 }
 
+func (f *fakeSignIn) Approval(ctx context.Context, in mamoru.ApprovalPoll, r mamoru.Request) (*mamoru.SignInResult, error) {
+	return &mamoru.SignInResult{Status: mamoru.ApprovalRequired, FlowID: in.FlowID}, nil
+}
+
+func (f *fakeSignIn) ApprovalDecided(ctx context.Context, in mamoru.ApprovalPoll) (bool, error) {
+	return false, nil
+}
+
 func (f *fakeSignIn) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
 	f.add("SubmitCode")
 	if in.FlowSecret != "flow-secret" && in.FlowSecret != "flow-secret-api" {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/captcha"
 )
 
 //go:embed static
@@ -47,6 +48,9 @@ func writePlain(w http.ResponseWriter, status int, text string) {
 // static is GET /static/{file}: the embedded style sheet and other assets.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
 	b, err := fs.ReadFile(staticFiles, "static/"+r.PathValue("file"))
+	if r.PathValue("file") == "altcha-solver.js" {
+		b, err = captcha.SolverJS(), nil
+	}
 	if err != nil {
 		return mamoru.Errorf(mamoru.ENotFound, "no such static file")
 	}

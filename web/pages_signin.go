@@ -30,6 +30,7 @@ func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request) error {
 	if err := s.beginSignIn(w, r, v); err != nil {
 		return err
 	}
+	s.showCaptcha(r, v, false)
 	s.render(w, r, http.StatusOK, "signin", v)
 	return nil
 }
@@ -56,12 +57,14 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	v.Form["return_to"] = returnTo
 	v.Form["flow_id"] = r.PostForm.Get("flow_id")
 
+	req, keepDevice := s.signInRequest(r)
 	res, err := s.signIn.SubmitPassword(r.Context(), mamoru.PasswordStep{
 		FlowID:     r.PostForm.Get("flow_id"),
 		FlowSecret: cookieValue(r, FlowCookie),
 		Email:      email,
 		Password:   r.PostForm.Get("password"),
-	}, s.signInRequest(w, r))
+		Captcha:    s.captchaAnswer(r),
+	}, req)
 	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
 		// The page sat too long (or the cookie is gone): a new flow, and a
 		// note instead of an error.
@@ -81,6 +84,10 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	if res.FlowSecret != "" {
 		setCookie(w, FlowCookie, res.FlowSecret, s.clock.Now().Add(flowCookieTTL))
 	}
+	switch res.Status {
+	case mamoru.SignedIn, mamoru.ChallengeRequired, mamoru.ApprovalRequired, mamoru.PasswordResetRequired:
+		keepDevice(w)
+	}
 	if res.Status == mamoru.SignedIn {
 		if res.Session == nil || res.SessionToken == "" {
 			return mamoru.Errorf(mamoru.EInternal, "signed_in without session")
@@ -95,6 +102,13 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.Error = v.T(id)
 	v.Form["status"] = string(res.Status)
+	v.Form["sent_to"] = res.SentTo
+	if res.Status == mamoru.ApprovalRequired {
+		v.Error, v.Notice = "", "web.approval.sent"
+	}
+	if res.Status == mamoru.InvalidCredentials || res.Status == mamoru.Locked {
+		s.showCaptcha(r, v, false)
+	}
 	status := http.StatusOK
 	switch res.Status {
 	case mamoru.InvalidCredentials, mamoru.Locked, mamoru.Restricted:
@@ -113,11 +127,12 @@ func (s *Server) postSignInCode(w http.ResponseWriter, r *http.Request) error {
 	v.Form["return_to"] = returnTo
 	v.Form["flow_id"] = r.PostForm.Get("flow_id")
 	v.Form["status"] = string(mamoru.ChallengeRequired)
+	req, keepDevice := s.signInRequest(r)
 	res, err := s.signIn.SubmitCode(r.Context(), mamoru.CodeStep{
 		FlowID:     r.PostForm.Get("flow_id"),
 		FlowSecret: cookieValue(r, FlowCookie),
 		Code:       strings.TrimSpace(r.PostForm.Get("code")),
-	}, s.signInRequest(w, r))
+	}, req)
 	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
 		delete(v.Form, "status")
 		if err := s.beginSignIn(w, r, v); err != nil {
@@ -136,6 +151,7 @@ func (s *Server) postSignInCode(w http.ResponseWriter, r *http.Request) error {
 		s.render(w, r, http.StatusUnauthorized, "signin", v)
 		return nil
 	}
+	keepDevice(w)
 	setSessionCookie(w, res.Session, res.SessionToken)
 	clearCookie(w, FlowCookie)
 	return seeOther(w, r, localReturnTo(returnTo, "/account"))

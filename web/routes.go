@@ -42,6 +42,8 @@ func Routes() []Route {
 		{"POST", "/api/v1/verify/resend", KindAPI, false, (*Server).apiVerifyResend},
 		{"POST", "/api/v1/signin", KindAPI, false, (*Server).apiSignIn},
 		{"POST", "/api/v1/signin/code", KindAPI, false, (*Server).apiSignInCode},
+		{"POST", "/api/v1/signin/approval", KindAPI, false, (*Server).apiSignInApproval},
+		{"GET", "/api/v1/signin/approval/events", KindAPI, false, (*Server).apiSignInApprovalEvents},
 		{"POST", "/api/v1/signout", KindAPI, false, (*Server).apiSignOut},
 		{"GET", "/api/v1/sessions", KindAPI, false, (*Server).apiSessions},
 		{"DELETE", "/api/v1/sessions", KindAPI, false, (*Server).apiRevokeAll},
@@ -66,6 +68,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/secure-account/undo", KindAPI, false, (*Server).apiSecureUndo},
 		{"POST", "/api/v1/events/answer", KindAPI, false, (*Server).apiAnswer},
 		{"POST", "/api/v1/email/revert", KindAPI, false, (*Server).apiRevertEmail},
+		{"GET", "/api/v1/captcha/challenge", KindAPI, false, (*Server).apiCaptchaChallenge},
 		{"GET", "/api/v1/openapi.json", KindAPI, false, (*Server).apiOpenAPI},
 		{"GET", "/api/v1/dev/outbox", KindAPI, true, (*Server).apiDevOutbox},
 
@@ -81,6 +84,9 @@ func Routes() []Route {
 		{"GET", "/signin", KindPage, false, (*Server).pageSignIn},
 		{"POST", "/signin", KindPage, false, (*Server).postSignIn},
 		{"POST", "/signin/code", KindPage, false, (*Server).postSignInCode},
+		{"POST", "/signin/approval", KindPage, false, (*Server).postSignInApproval},
+		{"GET", "/signin/approval-request", KindPage, false, (*Server).pageApprovalRequest},
+		{"POST", "/signin/approval-request", KindPage, false, (*Server).postApprovalRequest},
 		{"POST", "/signout", KindPage, false, (*Server).postSignOut},
 		{"GET", "/password/forgot", KindPage, false, (*Server).pageForgot},
 		{"POST", "/password/forgot", KindPage, false, (*Server).postForgot},
@@ -113,6 +119,8 @@ func Routes() []Route {
 		{"GET", "/events/answer/done", KindPage, false, (*Server).pageAnswerDone},
 		{"GET", "/email/revert", KindPage, false, (*Server).pageRevert},
 		{"POST", "/email/revert", KindPage, false, (*Server).postRevert},
+		{"GET", "/account/unlock", KindPage, false, (*Server).pageUnlock},
+		{"POST", "/account/unlock", KindPage, false, (*Server).postUnlock},
 		{"GET", "/lang/{lang}", KindPage, false, (*Server).pageLanguage},
 		{"GET", "/dev/outbox", KindPage, true, (*Server).pageOutbox},
 		{"GET", "/dev/outbox/{id}", KindPage, true, (*Server).pageOutboxMessage},
@@ -121,6 +129,7 @@ func Routes() []Route {
 		{"GET", "/static/{file}", KindPlain, false, (*Server).static},
 		{"GET", "/healthz", KindPlain, false, (*Server).healthz},
 		{"GET", "/readyz", KindPlain, false, (*Server).readyz},
+		{"GET", "/metrics", KindPlain, false, (*Server).metrics},
 		{"GET", jwksPath, KindPlain, false, (*Server).wellKnownJWKS},
 	}
 }

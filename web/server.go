@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"sync"
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/catalog"
@@ -26,7 +28,19 @@ type Deps struct {
 	JWKS http.Handler
 	// Outbox is set only in dev mode; without it the dev outbox routes
 	// are not registered at all.
-	Outbox  mamoru.OutboxService
+	Outbox mamoru.OutboxService
+	// Guard is the attack-protection checkpoint, for the CAPTCHA of pages
+	// and the API; nil: no CAPTCHA is ever shown.
+	Guard Guard
+	// Unlock serves the unlock link of lock notifications; nil: 404.
+	Unlock UnlockService
+	// Approvals answers sign-in approval requests from the owner's mail;
+	// nil: 404. ApprovalWaiter wakes waiting browsers at once (without it
+	// they learn the answer within approvalRecheck).
+	Approvals      mamoru.ApprovalService
+	ApprovalWaiter ApprovalWaiter
+	// Metrics serves GET /metrics (Prometheus); nil: 404.
+	Metrics http.Handler
 	Catalog *catalog.Catalog
 	Logger  *slog.Logger                    // slog.Default() when nil
 	Clock   mamoru.Clock                    // mamoru.SystemClock when nil
@@ -55,6 +69,9 @@ type Config struct {
 	// ClientIP finds the client's address behind trusted proxies; nil
 	// means the peer's address (RemoteAddr) only.
 	ClientIP *clientip.Resolver
+	// MetricsAllow lists the peers (direct, not forwarded) that may read
+	// /metrics; empty means loopback only.
+	MetricsAllow []netip.Prefix
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
@@ -70,11 +87,19 @@ type Server struct {
 	profile  mamoru.ProfileService
 	jwks     http.Handler
 	outbox   mamoru.OutboxService
-	cat      *catalog.Catalog
-	log      *slog.Logger
-	clock    mamoru.Clock
-	ready    func(ctx context.Context) error
-	cfg      Config
+	guard    Guard
+	unlock   UnlockService
+
+	approvals      mamoru.ApprovalService
+	approvalWaiter ApprovalWaiter
+	cat            *catalog.Catalog
+
+	metricsHandler http.Handler
+	errorTexts     sync.Map // language + code → rendered error text
+	log            *slog.Logger
+	clock          mamoru.Clock
+	ready          func(ctx context.Context) error
+	cfg            Config
 
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
@@ -102,12 +127,19 @@ func NewServer(d Deps) (*Server, error) {
 		profile:  d.Profile,
 		jwks:     d.JWKS,
 		outbox:   d.Outbox,
-		cat:      d.Catalog,
-		log:      d.Logger,
-		clock:    d.Clock,
-		ready:    d.Ready,
-		cfg:      d.Config,
-		mux:      http.NewServeMux(),
+		guard:    d.Guard,
+		unlock:   d.Unlock,
+
+		approvals:      d.Approvals,
+		approvalWaiter: d.ApprovalWaiter,
+
+		metricsHandler: d.Metrics,
+		cat:            d.Catalog,
+		log:            d.Logger,
+		clock:          d.Clock,
+		ready:          d.Ready,
+		cfg:            d.Config,
+		mux:            http.NewServeMux(),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/captcha"
 )
 
 //go:embed templates
@@ -20,7 +21,7 @@ var pageNames = []string{
 	"error", "signup", "verify", "verify_link", "signin", "forgot", "reset",
 	"account", "security", "outbox", "outbox_message",
 	"activity", "events", "secure_account", "answer", "answer_done", "revert", "link_invalid",
-	"settings", "email_change", "phone",
+	"settings", "email_change", "phone", "unlock", "approval",
 }
 
 // parsePages parses every page with the layout and the shared parts.
@@ -54,6 +55,8 @@ type view struct {
 	Path        string            // the page's own GET URL, for the language switch
 	PasswordMin int
 	PasswordMax int
+	// Captcha is the CAPTCHA widget the form must show; nil for none.
+	Captcha *captcha.Widget
 }
 
 // notices maps the ?notice= values that pages accept to catalog IDs; other
@@ -65,6 +68,7 @@ var notices = map[string]string{
 	"signed_out_everywhere":  "web.notice.signed_out_everywhere",
 	"reset_sent":             "web.notice.reset_sent",
 	"password_reset":         "web.notice.password_reset",
+	"unlocked":               "web.notice.unlocked",
 	"password_changed":       "web.notice.password_changed",
 	"session_revoked":        "web.notice.session_revoked",
 	"event_confirmed":        "web.notice.event_confirmed",
@@ -215,6 +219,10 @@ func (s *Server) formError(w http.ResponseWriter, r *http.Request, name string, 
 	}
 	v.Notice = ""
 	v.Error = s.errorText(v.Lang, code)
+	setRetryAfter(w, err)
+	if code == mamoru.ECaptchaRequired {
+		s.showCaptcha(r, v, true)
+	}
 	s.render(w, r, statusOf(code), name, v)
 	return nil
 }

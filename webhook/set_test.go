@@ -169,6 +169,9 @@ func TestEventURIMapping(t *testing.T) {
 		mamoru.EventSecureAccountCompleted: mamoruURI(mamoru.EventSecureAccountCompleted),
 		mamoru.EventChangeUndone:           mamoruURI(mamoru.EventChangeUndone),
 		mamoru.EventNotificationSent:       mamoruURI(mamoru.EventNotificationSent),
+		mamoru.EventSignInLockedOut:        mamoruURI(mamoru.EventSignInLockedOut),
+		mamoru.EventSignInApproved:         mamoruURI(mamoru.EventSignInApproved),
+		mamoru.EventSignInDenied:           mamoruURI(mamoru.EventSignInDenied),
 	}
 	keys := testKeys(t)
 	jwks := fetchJWKS(t, keys)

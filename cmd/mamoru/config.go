@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/clientip"
 	"github.com/mamoru-id/mamoru/delivery"
 	"github.com/mamoru-id/mamoru/notify"
@@ -51,6 +52,12 @@ type Config struct {
 	Webhooks    webhook.Config      `yaml:"webhooks"`
 	Events      EventsConfig        `yaml:"events"`
 	Risk        RiskConfig          `yaml:"risk"`
+	// Attack protection (docs/attack-protection.md).
+	Guard   GuardConfig   `yaml:"guard"`
+	Captcha CaptchaConfig `yaml:"captcha"`
+	Redis   RedisConfig   `yaml:"redis"`
+	Breach  BreachConfig  `yaml:"breach"`
+	Metrics MetricsConfig `yaml:"metrics"`
 }
 
 // EventsConfig tunes the security event log (docs/events.md).
@@ -112,7 +119,8 @@ type SessionsConfig struct {
 
 // SignInConfig tunes sign-in flows.
 type SignInConfig struct {
-	FlowTTL time.Duration `yaml:"flow_ttl" doc:"time allowed to complete a sign-in page"`
+	FlowTTL                   time.Duration `yaml:"flow_ttl" doc:"time allowed to complete a sign-in page"`
+	ApprovalDenyKeepsPassword bool          `yaml:"approval_deny_keeps_password" doc:"when the owner denies a sign-in approval request, do not require a new password (by default it is required: whoever tried knows it)"`
 }
 
 // TokensConfig holds the lifetime of emailed codes and links.
@@ -154,6 +162,10 @@ func DefaultConfig() Config {
 		SMTP:        delivery.SMTPConfig{Security: "starttls", Timeout: 30 * time.Second},
 		Events:      EventsConfig{Retention: 400 * 24 * time.Hour},
 		Risk:        defaultRiskConfig(),
+		Guard:       defaultGuardConfig(),
+		Captcha:     CaptchaConfig{Provider: "altcha", MaxNumberLow: 20000, MaxNumberMedium: 100000, MaxNumberHigh: 300000},
+		Redis:       RedisConfig{Prefix: "mamoru:"},
+		Breach:      BreachConfig{APIURL: breach.DefaultBaseURL, OnlineTimeout: 3 * time.Second},
 
 		ProxyHeader: clientip.XForwardedFor,
 	}
@@ -355,6 +367,21 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Risk.policy(); err != nil {
 		bad("risk", "%v", err)
+	}
+	if _, err := c.Guard.config(); err != nil {
+		bad("guard", "%v", err)
+	}
+	switch c.Captcha.Provider {
+	case "altcha":
+	case "turnstile", "hcaptcha":
+		if c.Captcha.SiteKey == "" || c.Captcha.Secret == "" {
+			bad("captcha", "%s needs site_key and secret", c.Captcha.Provider)
+		}
+	default:
+		bad("captcha.provider", "must be altcha, turnstile or hcaptcha")
+	}
+	if _, err := clientip.ParseTrusted(c.Metrics.Allow); err != nil {
+		bad("metrics.allow", "%v", err)
 	}
 	if c.Outbox.Batch < 1 || c.Outbox.Batch > 1000 {
 		bad("outbox.batch", "must be between 1 and 1000")

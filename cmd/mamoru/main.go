@@ -7,6 +7,7 @@
 //	mamoru config check [--config FILE]
 //	mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
 //	mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv
+//	mamoru breach import [--out PATH] [--min-count N] FILE|-
 //	mamoru version
 //
 // This package is the only one that imports every adapter and wires them
@@ -69,6 +70,7 @@ Usage:
   mamoru config check [--config FILE]
   mamoru geoip lookup [--city-db PATH] [--asn-db PATH] [--json] IP [IP...]
   mamoru eval [--config FILE] [--json] [--plot out.svg] [--attackers N] [--seed S] FILE.csv|-
+  mamoru breach import [--out PATH] [--min-count N] FILE|-   (Pwned Passwords SHA-1 text, or gzipped)
   mamoru version
 
 Every command reads --config FILE and MAMORU_* environment variables
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdGeoIP(ctx, env, args[1:])
 	case "eval":
 		return cmdEval(ctx, env, args[1:])
+	case "breach":
+		return cmdBreach(ctx, env, args[1:])
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "mamoru", version)
 		return nil

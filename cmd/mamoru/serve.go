@@ -12,13 +12,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/account"
 	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/catalog"
+	"github.com/mamoru-id/mamoru/clientip"
 	"github.com/mamoru-id/mamoru/delivery"
 	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/geoip"
+	"github.com/mamoru-id/mamoru/guard"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/session"
@@ -100,6 +105,9 @@ func serve(ctx context.Context, env *environment, cfg Config) error {
 	wg.Go(func() { app.worker.Run(workCtx) })
 	wg.Go(func() { janitor(workCtx, store, cfg.Events.Retention, log) })
 	wg.Go(func() { app.accounts.RunRiskFlusher(workCtx, 2*time.Second) })
+	if app.guard != nil {
+		wg.Go(func() { app.guard.Run(workCtx) })
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -132,6 +140,7 @@ type app struct {
 	handler  http.Handler
 	worker   *notify.Worker
 	accounts *account.Service
+	guard    *guard.Guard // nil when attack protection is off
 	geo      *geoip.DB
 	close    []func()
 }
@@ -199,10 +208,16 @@ func senders(cfg Config, clock mamoru.Clock, log *slog.Logger) (*delivery.Router
 // build wires every component from the configuration.
 func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL, log *slog.Logger) (*app, error) {
 	clock := mamoru.SystemClock{}
-	var codeKey, deviceKey []byte
+	var codeKey, deviceKey, captchaKey, identifierKey []byte
 	err := store.Update(ctx, func(tx mamoru.Tx) error {
 		var err error
 		if codeKey, err = tx.EnsureSecret(ctx, "code-hmac-key", mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		if captchaKey, err = tx.EnsureSecret(ctx, "captcha-hmac-key", mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		if identifierKey, err = tx.EnsureSecret(ctx, "guard-identifier-key", mamoru.RandomBytes(32)); err != nil {
 			return err
 		}
 		deviceKey, err = tx.EnsureSecret(ctx, "device-cookie-key", mamoru.RandomBytes(32))
@@ -276,21 +291,73 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 		}
 		riskEngine = &account.Risk{Engine: engine, Window: risk.NewWindow(policy.FailureWindow), Limits: policy.Limits}
 	}
+	// Attack protection: counters (Redis when configured), the CAPTCHA,
+	// the checkpoint, the breach check, and the metrics of all of it.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mamoru_password_verifications_total",
+		Help: "Password verifications (argon2id or imported hashes, dummy ones for unknown addresses included)."},
+		func() float64 { return float64(hasher.Verifications()) }))
+	counters, closeCounters, err := openCounters(cfg.Redis, clock, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	a.close = append(a.close, closeCounters)
+	breached, closeBreach, err := newBreach(cfg.Breach)
+	if err != nil {
+		return nil, err
+	}
+	a.close = append(a.close, closeBreach)
+	var accountGuard account.Guard
+	if cfg.Guard.Enabled {
+		gcfg, err := cfg.Guard.config()
+		if err != nil {
+			return nil, err
+		}
+		cp, err := newCaptcha(cfg.Captcha, captchaKey, clock, counters)
+		if err != nil {
+			return nil, err
+		}
+		a.guard, err = guard.New(gcfg, guard.Deps{
+			Store: store, Counters: counters, Clock: clock, Logger: log, Lookup: a.geo.Lookup, Captcha: cp,
+			IdentifierKey: identifierKey, Metrics: guard.NewMetrics(reg),
+			OnLock: func(ctx context.Context, tx mamoru.Tx, id string, l *mamoru.Lockout, r mamoru.Request) error {
+				return a.accounts.NotifyLock(ctx, tx, id, l, r)
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		accountGuard = a.guard
+		if riskEngine != nil {
+			riskEngine.Reputation = a.guard.Reputation()
+		}
+	}
+	waiters := &signin.Waiters{}
 	a.accounts = account.New(account.Deps{
 		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
 		Clock: clock, Logger: log, Kick: a.worker.Kick, Events: events, Risk: riskEngine,
+		Breached: breached, Guard: accountGuard, OnApprovalDecided: waiters.Notify,
 	}, account.Config{
-		Policy:       cfg.Password.policy(),
-		VerifyTTL:    cfg.Tokens.VerifyTTL,
-		ResetTTL:     cfg.Tokens.ResetTTL,
-		MaxCodeTries: cfg.Tokens.MaxCodeTries,
-		CodeKey:      codeKey,
+		ApprovalDenyKeepsPassword: cfg.SignIn.ApprovalDenyKeepsPassword,
+		Policy:                    cfg.Password.policy(),
+		VerifyTTL:                 cfg.Tokens.VerifyTTL,
+		ResetTTL:                  cfg.Tokens.ResetTTL,
+		MaxCodeTries:              cfg.Tokens.MaxCodeTries,
+		CodeKey:                   codeKey,
 	})
 	signins := signin.New(store, hasher, sessions, clock, log, signin.Config{FlowTTL: cfg.SignIn.FlowTTL})
 	signins.SetObserver(a.accounts)
 	signins.SetChallenger(a.accounts)
+	if a.guard != nil {
+		signins.SetGuard(a.guard)
+	}
 	signins.AddPostCheck(a.accounts.ResetRequiredCheck)
+	signins.AddPostCheck(a.accounts.BreachCheck)
 	signins.AddPostCheck(a.accounts.RiskCheck)
+	allow, err := clientip.ParseTrusted(cfg.Metrics.Allow)
+	if err != nil {
+		return nil, err
+	}
 	deps := web.Deps{
 		Accounts:      a.accounts,
 		SignIn:        signins,
@@ -312,7 +379,15 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			Version:      version,
 			ClientIP:     resolver,
 			DeviceKey:    deviceKey,
+			MetricsAllow: allow,
 		},
+		Unlock:         a.accounts,
+		Approvals:      a.accounts,
+		ApprovalWaiter: waiters,
+		Metrics:        promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}
+	if a.guard != nil {
+		deps.Guard = a.guard
 	}
 	if cfg.Dev {
 		deps.Outbox = notify.OutboxReader{Store: store}
@@ -345,6 +420,9 @@ func janitor(ctx context.Context, store mamoru.Store, retention time.Duration, l
 				return err
 			}
 			if _, err := tx.DeleteEventsBefore(ctx, time.Now().Add(-retention)); err != nil {
+				return err
+			}
+			if _, err := tx.DeleteLockoutsBefore(ctx, time.Now().Add(-24*time.Hour)); err != nil {
 				return err
 			}
 			_, err := tx.DeleteTokensBefore(ctx, before)

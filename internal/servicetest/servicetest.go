@@ -20,6 +20,8 @@ import (
 	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/geoip"
 	"github.com/mamoru-id/mamoru/geoip/geoiptest"
+	"github.com/mamoru-id/mamoru/guard"
+	"github.com/mamoru-id/mamoru/inmem"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/risk"
@@ -40,7 +42,8 @@ type Env struct {
 	SignIn   *signin.Service
 	Outbox   notify.OutboxReader
 	Events   *event.Recorder
-	GeoIP    *geoip.DB // over geoiptest.Fixture
+	GeoIP    *geoip.DB    // over geoiptest.Fixture
+	Guard    *guard.Guard // nil unless Options.Guard
 }
 
 // BaseURL is the base URL every link in test messages starts with.
@@ -51,6 +54,11 @@ type Options struct {
 	// Risk turns the risk engine on with this policy (off when nil: the
 	// new-sign-in mails then follow the novelty rule).
 	Risk *risk.Config
+	// Guard turns attack protection on with this configuration, over
+	// in-memory counters (off when nil: every attempt passes).
+	Guard *guard.Config
+	// Breached reports breached passwords (none when nil).
+	Breached func(ctx context.Context, pw string) (bool, error)
 }
 
 // New returns an Env; everything is closed when the test ends.
@@ -90,17 +98,35 @@ func NewWith(t testing.TB, opts Options) *Env {
 		}
 		rk = &account.Risk{Engine: engine, Window: risk.NewWindow(opts.Risk.FailureWindow), Limits: opts.Risk.Limits}
 	}
-	accounts := account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
-		Common: breach.Common, Clock: clock, Logger: log, Events: events, Risk: rk},
+	var g *guard.Guard
+	var ag account.Guard
+	var accounts *account.Service
+	if opts.Guard != nil {
+		g, err = guard.New(*opts.Guard, guard.Deps{Store: db, Counters: inmem.New(clock), Clock: clock, Logger: log,
+			Lookup: geo.Lookup, IdentifierKey: make([]byte, 32),
+			OnLock: func(ctx context.Context, tx mamoru.Tx, id string, l *mamoru.Lockout, r mamoru.Request) error {
+				return accounts.NotifyLock(ctx, tx, id, l, r)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ag = g
+	}
+	accounts = account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
+		Common: breach.Common, Clock: clock, Logger: log, Events: events, Risk: rk, Guard: ag, Breached: opts.Breached},
 		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
 	signins := signin.New(db, hasher, sessions, clock, log, signin.Config{})
 	signins.SetObserver(accounts)
 	signins.SetChallenger(accounts)
+	if g != nil {
+		signins.SetGuard(g)
+	}
 	signins.AddPostCheck(accounts.ResetRequiredCheck)
+	signins.AddPostCheck(accounts.BreachCheck)
 	signins.AddPostCheck(accounts.RiskCheck)
 	e := &Env{
 		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
-		SignIn: signins, Outbox: notify.OutboxReader{Store: db}, Events: events, GeoIP: geo,
+		SignIn: signins, Outbox: notify.OutboxReader{Store: db}, Events: events, GeoIP: geo, Guard: g,
 	}
 	t.Cleanup(func() {
 		accounts.Close()
