@@ -18,6 +18,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
+	"reflect"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -41,13 +42,18 @@ const DefaultProductName = "mamoru"
 // Data keys it reads. Every template may also read what Render sets itself:
 // Email (Mail.To), BaseURL and Product.
 //
-// Render turns three typed values into text in the account's language and
+// Render turns four typed values into text in the account's language and
 // time zone, so callers pass the values, never text:
 //   - Time (time.Time) becomes the formatted time (display.Time);
 //   - Place (mamoru.Place) becomes PlaceText (display.PlaceApprox, "near …
 //     (approximate)" or "unknown location"), Network (display.Network,
 //     only when known) and PlaceKnown;
-//   - Device (mamoru.Device) becomes DeviceText (display.Device).
+//   - Device (mamoru.Device) becomes DeviceText (display.Device);
+//   - Method (a 2-step method key, TwoStepTOTP …, as a string or any
+//     string type such as mamoru.CredentialKind; "backup_code" is read as
+//     TwoStepBackupCodes) becomes MethodText, the method's name
+//     (mail.two_step.method.<key>); an unknown key gets no MethodText and
+//     the message then names no method.
 //
 // Of Time, DeviceText, PlaceText, IP and Network ("the details") each line
 // is shown only when its key is present. *Link keys are absolute URLs the
@@ -111,6 +117,32 @@ const (
 	// the details of the attempt (Time, Device, Place, IP) — seed 004's
 	// "Security alert: sign-in attempt detected".
 	TemplateSignInApproval = "signin_approval"
+	// TemplateTwoStepAdded (email): a 2-step method was added to the
+	// account. The details of the change (Time, Device, Place, IP), Method
+	// (TwoStepTOTP …), Name (optional: the owner's label of the method,
+	// shown as given), NoLink ("this wasn't me" → secure account),
+	// Regenerated (optional bool: new backup codes replaced the old ones;
+	// send this template with Method TwoStepBackupCodes and Regenerated
+	// true when the owner makes new backup codes).
+	TemplateTwoStepAdded = "two_step_added"
+	// TemplateTwoStepRemoved (email): a 2-step method was removed from the
+	// account. The details (Time, Device, Place, IP), Method, Name
+	// (optional), NoLink.
+	TemplateTwoStepRemoved = "two_step_removed"
+	// TemplateTwoStepCodeReplayed (email): a 2-step code that had already
+	// been used was entered again, and refused. The details of the attempt
+	// (Time, Device, Place, IP), Method (TwoStepTOTP or
+	// TwoStepBackupCodes; another names no method), NoLink.
+	TemplateTwoStepCodeReplayed = "two_step_code_replayed"
+)
+
+// The 2-step methods a two_step_* message names (Data["Method"]).
+const (
+	TwoStepTOTP        = "totp"         // an authenticator app
+	TwoStepWebAuthn    = "webauthn"     // a security key
+	TwoStepPasskey     = "passkey"      // a passkey
+	TwoStepBackupCodes = "backup_codes" // backup codes
+	TwoStepSMS         = "sms"          // codes by text message
 )
 
 // The purposes of a phone_code SMS (Data["Purpose"]).
@@ -125,7 +157,8 @@ var Templates = []string{TemplateVerifyEmail, TemplateAccountExists, TemplatePas
 	TemplatePasswordResetDone, TemplatePasswordChanged, TemplateNewSignIn, TemplateEmailChangeCode,
 	TemplateEmailChanged, TemplatePhoneCode, TemplatePhoneChanged, TemplateAccountLocked,
 	TemplateAccountRestricted, TemplateAccountUnlocked, TemplatePasswordResetRequired,
-	TemplateSecureAccount, TemplateSignInCode, TemplateSignInLocked, TemplateSignInApproval}
+	TemplateSecureAccount, TemplateSignInCode, TemplateSignInLocked, TemplateSignInApproval,
+	TemplateTwoStepAdded, TemplateTwoStepRemoved, TemplateTwoStepCodeReplayed}
 
 // SMSTemplates lists the templates that have an SMS variant.
 var SMSTemplates = []string{TemplatePhoneCode, TemplatePhoneChanged}
@@ -246,6 +279,7 @@ func (m *Mailer) Render(mail Mail) (*mamoru.Message, error) {
 	data["BaseURL"] = m.baseURL.String()
 	data["Product"] = m.product
 	m.formatDetails(lang, mail.TimeZone, data)
+	m.formatMethod(lang, data)
 
 	now := m.clock.Now()
 	msg := &mamoru.Message{
@@ -323,6 +357,24 @@ func (m *Mailer) formatDetails(lang mamoru.Language, tz string, data map[string]
 	}
 	if device != nil {
 		data["DeviceText"] = display.Device(m.cat, lang, *device)
+	}
+}
+
+// formatMethod replaces a 2-step method key of any string type in data by
+// a plain string, so templates can compare it, and adds MethodText, its
+// name in lang, when the catalog knows the key.
+func (m *Mailer) formatMethod(lang mamoru.Language, data map[string]any) {
+	v := reflect.ValueOf(data["Method"])
+	if !v.IsValid() || v.Kind() != reflect.String {
+		return
+	}
+	key := v.String()
+	if key == "backup_code" { // mamoru.MethodBackupCode, one code of the set
+		key = TwoStepBackupCodes
+	}
+	data["Method"] = key
+	if id := "mail.two_step.method." + key; key != "" && m.cat.Has(lang, id) {
+		data["MethodText"] = m.cat.T(lang, id, nil)
 	}
 }
 

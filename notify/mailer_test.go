@@ -2,6 +2,7 @@ package notify
 
 import (
 	"flag"
+	"fmt"
 	"html"
 	"io/fs"
 	"net/url"
@@ -57,9 +58,9 @@ func sampleTo(ch mamoru.Channel) string {
 
 // sampleData has every key of every template.
 func sampleData(m *Mailer, lang mamoru.Language) map[string]any {
-	reason := "Unusual activity is being investigated."
+	reason, name := "Unusual activity is being investigated.", "Work phone"
 	if lang == mamoru.Japanese {
-		reason = "不審な操作について調査しています。"
+		reason, name = "不審な操作について調査しています。", "仕事用スマートフォン"
 	}
 	return map[string]any{
 		"Code":           "123456",
@@ -85,6 +86,8 @@ func sampleData(m *Mailer, lang mamoru.Language) map[string]any {
 		"OldPhoneMasked": "+81 ••• •••• 1234",
 		"Reason":         reason,
 		"SupportText":    "support@example.com",
+		"Method":         TwoStepTOTP,
+		"Name":           name,
 	}
 }
 
@@ -251,6 +254,9 @@ var documented = map[string][]string{
 	TemplateSignInCode:            {"Code", "Minutes", "Time", "Device", "Place", "IP"},
 	TemplateSignInLocked:          {"Until", "Link", "Time", "Device", "Place", "IP"},
 	TemplateSignInApproval:        {"ApproveLink", "DenyLink", "Minutes", "Time", "Device", "Place", "IP"},
+	TemplateTwoStepAdded:          {"Time", "Device", "Place", "IP", "Method", "NoLink"},
+	TemplateTwoStepRemoved:        {"Time", "Device", "Place", "IP", "Method", "NoLink"},
+	TemplateTwoStepCodeReplayed:   {"Time", "Device", "Place", "IP", "Method", "NoLink"},
 }
 
 func TestDocumentedKeysSuffice(t *testing.T) {
@@ -496,7 +502,8 @@ func TestHTMLCarriesTheText(t *testing.T) {
 func TestHTMLEscapesData(t *testing.T) {
 	m := testMailer(t)
 	evil := "<script>alert(1)</script>"
-	for _, tmpl := range []string{TemplateNewSignIn, TemplateEmailChanged, TemplatePhoneChanged, TemplatePasswordChanged, TemplateAccountLocked} {
+	for _, tmpl := range []string{TemplateNewSignIn, TemplateEmailChanged, TemplatePhoneChanged, TemplatePasswordChanged, TemplateAccountLocked,
+		TemplateTwoStepAdded, TemplateTwoStepRemoved, TemplateTwoStepCodeReplayed} {
 		for _, lang := range mamoru.Languages {
 			data := sampleData(m, lang)
 			data["Device"] = mamoru.Device{Browser: evil, OS: "Windows"}
@@ -505,6 +512,7 @@ func TestHTMLEscapesData(t *testing.T) {
 			data["OldEmail"], data["NewEmailMasked"] = evil, evil
 			data["NewPhoneMasked"], data["OldPhoneMasked"] = evil, evil
 			data["Reason"], data["SupportText"] = evil, evil
+			data["Name"] = evil
 			msg, err := m.Render(Mail{To: "x@example.com", Language: lang, Template: tmpl, Data: data})
 			if err != nil {
 				t.Fatal(err)
@@ -769,5 +777,119 @@ func TestAccountLanguageNotRequester(t *testing.T) {
 	msg, _ = m.Render(Mail{To: "x@example.com", Language: "fr", Template: TemplatePasswordChanged, Data: sampleData(m, mamoru.English)})
 	if msg.Language != mamoru.English {
 		t.Errorf("unknown language should fall back to English, got %q", msg.Language)
+	}
+}
+
+// TestTwoStepMethods: every method is named in every language, in
+// two_step_added and two_step_removed, whether the caller passes a string
+// or a mamoru.CredentialKind; an unknown method names none.
+func TestTwoStepMethods(t *testing.T) {
+	m := testMailer(t)
+	cat := catalog.MustNew()
+	for _, tmpl := range []string{TemplateTwoStepAdded, TemplateTwoStepRemoved} {
+		for _, lang := range mamoru.Languages {
+			seen := map[string]bool{}
+			for _, method := range []any{TwoStepTOTP, TwoStepWebAuthn, TwoStepPasskey, TwoStepBackupCodes, TwoStepSMS,
+				mamoru.CredentialTOTP, mamoru.CredentialBackupCodes, "backup_code"} {
+				data := sampleData(m, lang)
+				data["Method"] = method
+				msg, err := m.Render(Mail{To: "x@example.com", Language: lang, Template: tmpl, Data: data})
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := fmt.Sprint(method)
+				if key == "backup_code" {
+					key = TwoStepBackupCodes
+				}
+				name := cat.T(lang, "mail.two_step.method."+key, nil)
+				line := cat.T(lang, "mail.two_step.detail.method", map[string]any{"MethodText": name})
+				if !strings.Contains(msg.Text, line) || !strings.Contains(htmlText(msg.HTML), line) {
+					t.Errorf("%s/%s/%v: no %q in %s", tmpl, lang, method, line, msg.Text)
+				}
+				seen[name] = true
+			}
+			if len(seen) != 5 {
+				t.Errorf("%s/%s: %d method names, want 5 different ones: %v", tmpl, lang, len(seen), seen)
+			}
+			data := sampleData(m, lang)
+			data["Method"], data["Name"] = "carrier_pigeon", ""
+			msg, err := m.Render(Mail{To: "x@example.com", Language: lang, Template: tmpl, Data: data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			label := strings.TrimSpace(strings.Split(cat.T(lang, "mail.two_step.detail.method", map[string]any{"MethodText": ""}), "<")[0])
+			for _, part := range []string{msg.Text, htmlText(msg.HTML)} {
+				if strings.Contains(part, label) || strings.Contains(part, "[mail.") || strings.Contains(part, "carrier_pigeon") {
+					t.Errorf("%s/%s: an unknown method should name none: %s", tmpl, lang, part)
+				}
+			}
+		}
+	}
+}
+
+// TestTwoStepRegenerated: two_step_added with Regenerated says that new
+// backup codes replaced the old ones, and not that a method was added.
+func TestTwoStepRegenerated(t *testing.T) {
+	m := testMailer(t)
+	cat := catalog.MustNew()
+	for _, lang := range mamoru.Languages {
+		data := sampleData(m, lang)
+		data["Method"], data["Regenerated"] = TwoStepBackupCodes, true
+		msg, err := m.Render(Mail{To: "x@example.com", Language: lang, Template: TemplateTwoStepAdded, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{msg.Text, htmlText(msg.HTML)} {
+			for _, want := range []string{"mail.two_step_added.intro_regenerated", "mail.two_step_added.after_regenerated", "mail.two_step.not_you"} {
+				if !strings.Contains(part, cat.T(lang, want, nil)) {
+					t.Errorf("%s: no %s in %s", lang, want, part)
+				}
+			}
+			for _, not := range []string{"mail.two_step_added.intro", "mail.two_step_added.after"} {
+				if strings.Contains(part, cat.T(lang, not, nil)) {
+					t.Errorf("%s: %s in a regeneration: %s", lang, not, part)
+				}
+			}
+		}
+		if want := cat.T(lang, "mail.two_step_added.subject", nil); msg.Subject != want {
+			t.Errorf("%s: subject %q, want %q", lang, msg.Subject, want)
+		}
+	}
+}
+
+// TestTwoStepCodeReplayedWording: the message names the kind of code that
+// was replayed, and a generic code for any other method.
+func TestTwoStepCodeReplayedWording(t *testing.T) {
+	m := testMailer(t)
+	cat := catalog.MustNew()
+	for _, c := range []struct {
+		method any
+		id     string
+	}{
+		{TwoStepTOTP, "mail.two_step_code_replayed.intro_totp"},
+		{TwoStepBackupCodes, "mail.two_step_code_replayed.intro_backup_codes"},
+		{"backup_code", "mail.two_step_code_replayed.intro_backup_codes"},
+		{mamoru.CredentialTOTP, "mail.two_step_code_replayed.intro_totp"},
+		{TwoStepSMS, "mail.two_step_code_replayed.intro"},
+		{nil, "mail.two_step_code_replayed.intro"},
+	} {
+		for _, lang := range mamoru.Languages {
+			data := sampleData(m, lang)
+			data["Method"] = c.method
+			if c.method == nil {
+				delete(data, "Method")
+			}
+			msg, err := m.Render(Mail{To: "x@example.com", Language: lang, Template: TemplateTwoStepCodeReplayed, Data: data})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := cat.T(lang, c.id, nil)
+			if !strings.Contains(msg.Text, want) || !strings.Contains(htmlText(msg.HTML), want) {
+				t.Errorf("%v/%s: no %q in %s", c.method, lang, want, msg.Text)
+			}
+			if !strings.Contains(msg.Text, testBase+"secure-account") {
+				t.Errorf("%v/%s: no secure-account link", c.method, lang)
+			}
+		}
 	}
 }
