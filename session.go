@@ -9,15 +9,20 @@ import (
 // the client is never stored: only its SHA-256 (TokenHash). ID is a separate
 // public identifier used in session lists and in DELETE /api/v1/sessions/{id}.
 type Session struct {
-	ID           string
-	TokenHash    []byte
-	AccountID    string
-	CreatedAt    time.Time
-	LastSeenAt   time.Time
-	ExpiresAt    time.Time // absolute timeout
-	IP           string
-	UserAgent    string
-	AAL          int // authentication assurance level reached (1: password)
+	ID         string
+	TokenHash  []byte
+	AccountID  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute timeout
+	IP         string
+	UserAgent  string
+	AAL        int // authentication assurance level reached (1: password)
+	// VerifiedAt is when the session's owner last proved a second factor or
+	// re-entered their credentials in this session (sign-in with 2-step
+	// verification, or step-up); zero: never. Sensitive changes need it
+	// recent.
+	VerifiedAt   time.Time
 	RevokedAt    time.Time
 	RevokeReason string
 }

@@ -91,9 +91,20 @@ func (m *Manager) RevokeAllIn(ctx context.Context, tx mamoru.Tx, accountID, reas
 
 // Issue creates a new session for the account inside tx and returns it
 // with its secret token. Every sign-in calls it, so every sign-in gets a
-// fresh ID.
+// fresh ID. A sign-in at aal 2 or more (2-step verification) counts as a
+// verification: the session's VerifiedAt is now.
 func (m *Manager) Issue(ctx context.Context, tx mamoru.Tx, accountID string, aal int, r mamoru.Request) (*mamoru.Session, string, error) {
 	now := m.clock.Now()
+	var verified time.Time
+	if aal >= 2 {
+		verified = now
+	}
+	return m.issue(ctx, tx, accountID, aal, verified, now, r)
+}
+
+// issue creates the session at now with the given assurance level and
+// verification time.
+func (m *Manager) issue(ctx context.Context, tx mamoru.Tx, accountID string, aal int, verified, now time.Time, r mamoru.Request) (*mamoru.Session, string, error) {
 	token := mamoru.NewSecret()
 	s := &mamoru.Session{
 		ID:         mamoru.NewID(),
@@ -105,6 +116,7 @@ func (m *Manager) Issue(ctx context.Context, tx mamoru.Tx, accountID string, aal
 		IP:         r.IP,
 		UserAgent:  r.UserAgent,
 		AAL:        aal,
+		VerifiedAt: verified,
 	}
 	if err := tx.CreateSession(ctx, s); err != nil {
 		return nil, "", err
@@ -112,13 +124,36 @@ func (m *Manager) Issue(ctx context.Context, tx mamoru.Tx, accountID string, aal
 	return s, token, nil
 }
 
-// Rotate replaces old with a fresh session (new ID and token, same account
-// and assurance level) inside tx, for privilege changes.
+// Rotate replaces old with a fresh session (new ID and token, same account,
+// assurance level and verification time) inside tx, for privilege changes.
 func (m *Manager) Rotate(ctx context.Context, tx mamoru.Tx, old *mamoru.Session, r mamoru.Request) (*mamoru.Session, string, error) {
-	if err := tx.RevokeSession(ctx, old.ID, m.clock.Now(), mamoru.RevokeRotated); err != nil {
+	now := m.clock.Now()
+	if err := tx.RevokeSession(ctx, old.ID, now, mamoru.RevokeRotated); err != nil {
 		return nil, "", err
 	}
-	return m.Issue(ctx, tx, old.AccountID, old.AAL, r)
+	return m.issue(ctx, tx, old.AccountID, old.AAL, old.VerifiedAt, now, r)
+}
+
+// StepUp replaces old, whose owner has just proved a second factor or
+// re-entered their credentials, with a fresh session (new ID and token,
+// same account) inside tx: old is revoked as rotated, and the new session
+// has the higher of old's assurance level and aal, and VerifiedAt now. As
+// with Rotate, old is the session the request authenticated with.
+func (m *Manager) StepUp(ctx context.Context, tx mamoru.Tx, old *mamoru.Session, aal int, r mamoru.Request) (*mamoru.Session, string, error) {
+	now := m.clock.Now()
+	if err := tx.RevokeSession(ctx, old.ID, now, mamoru.RevokeRotated); err != nil {
+		return nil, "", err
+	}
+	return m.issue(ctx, tx, old.AccountID, max(old.AAL, aal), now, now, r)
+}
+
+// Recent reports whether s's owner was verified (VerifiedAt) no longer
+// than within ago by the Manager's clock; never if s was never verified.
+func (m *Manager) Recent(s *mamoru.Session, within time.Duration) bool {
+	if s == nil || s.VerifiedAt.IsZero() {
+		return false
+	}
+	return !m.clock.Now().After(s.VerifiedAt.Add(within))
 }
 
 // Authenticate implements mamoru.SessionService.

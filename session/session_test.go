@@ -112,3 +112,177 @@ func TestLastSeenAndIP(t *testing.T) {
 		t.Fatalf("last seen %v ip %s", list[0].LastSeenAt, list[0].IP)
 	}
 }
+
+// stored returns the session as the store has it.
+func stored(t *testing.T, e *servicetest.Env, id string) *mamoru.Session {
+	t.Helper()
+	var s *mamoru.Session
+	err := e.Store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		s, err = tx.SessionByID(ctx, id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// issue issues a session at aal in its own transaction.
+func issue(t *testing.T, e *servicetest.Env, accountID string, aal int) (*mamoru.Session, string) {
+	t.Helper()
+	var s *mamoru.Session
+	var token string
+	err := e.Store.Update(ctx, func(tx mamoru.Tx) error {
+		var err error
+		s, token, err = e.Sessions.Issue(ctx, tx, accountID, aal, req)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, token
+}
+
+func TestIssueVerifiedAt(t *testing.T) {
+	e := servicetest.New(t)
+	a := e.SignUp(t, "kei@example.com", pw, mamoru.English)
+	s1, _ := issue(t, e, a.ID, 1)
+	if !s1.VerifiedAt.IsZero() || !stored(t, e, s1.ID).VerifiedAt.IsZero() {
+		t.Fatalf("a password-only session is verified: %v", s1.VerifiedAt)
+	}
+	e.Clock.Advance(time.Minute)
+	s2, token := issue(t, e, a.ID, 2)
+	now := e.Clock.Now()
+	if !s2.VerifiedAt.Equal(now) || s2.AAL != 2 {
+		t.Fatalf("a 2-step sign-in: AAL %d VerifiedAt %v, want 2 and %v", s2.AAL, s2.VerifiedAt, now)
+	}
+	if got := stored(t, e, s2.ID); !got.VerifiedAt.Equal(now) || got.AAL != 2 {
+		t.Fatalf("stored: AAL %d VerifiedAt %v, want 2 and %v", got.AAL, got.VerifiedAt, now)
+	}
+	got, _, err := e.Sessions.Authenticate(ctx, token, req)
+	if err != nil || !got.VerifiedAt.Equal(now) {
+		t.Fatalf("Authenticate: %v %v", got, err)
+	}
+}
+
+func TestRotateKeepsVerification(t *testing.T) {
+	e := servicetest.New(t)
+	a := e.SignUp(t, "nao@example.com", pw, mamoru.English)
+	old, oldToken := issue(t, e, a.ID, 2)
+	verified := old.VerifiedAt
+	e.Clock.Advance(10 * time.Minute)
+	var s *mamoru.Session
+	var token string
+	err := e.Store.Update(ctx, func(tx mamoru.Tx) error {
+		var err error
+		s, token, err = e.Sessions.Rotate(ctx, tx, old, req)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ID == old.ID || token == oldToken {
+		t.Fatal("Rotate kept the ID or token")
+	}
+	got := stored(t, e, s.ID)
+	if got.AAL != 2 || !got.VerifiedAt.Equal(verified) {
+		t.Fatalf("rotated: AAL %d VerifiedAt %v, want 2 and %v", got.AAL, got.VerifiedAt, verified)
+	}
+	if o := stored(t, e, old.ID); o.RevokedAt.IsZero() || o.RevokeReason != mamoru.RevokeRotated {
+		t.Fatalf("old session: revoked %v reason %q", o.RevokedAt, o.RevokeReason)
+	}
+}
+
+func TestStepUp(t *testing.T) {
+	e := servicetest.New(t)
+	a := e.SignUp(t, "sora@example.com", pw, mamoru.English)
+	r := signIn(t, e, a.Email)
+	old := r.Session
+	if old.AAL != 1 || !old.VerifiedAt.IsZero() {
+		t.Fatalf("password sign-in: AAL %d VerifiedAt %v", old.AAL, old.VerifiedAt)
+	}
+	e.Clock.Advance(time.Hour)
+	stepUp := func(old *mamoru.Session, aal int) (*mamoru.Session, string) {
+		t.Helper()
+		var s *mamoru.Session
+		var token string
+		err := e.Store.Update(ctx, func(tx mamoru.Tx) error {
+			var err error
+			s, token, err = e.Sessions.StepUp(ctx, tx, old, aal, req)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, token
+	}
+	s, token := stepUp(old, 2)
+	now := e.Clock.Now()
+	if s.ID == old.ID || token == r.SessionToken || s.AccountID != a.ID {
+		t.Fatalf("StepUp: ID %s (old %s), account %s", s.ID, old.ID, s.AccountID)
+	}
+	got := stored(t, e, s.ID)
+	if got.AAL != 2 || !got.VerifiedAt.Equal(now) || !got.CreatedAt.Equal(now) {
+		t.Fatalf("stepped up: AAL %d VerifiedAt %v CreatedAt %v, want 2 and %v", got.AAL, got.VerifiedAt, got.CreatedAt, now)
+	}
+	if o := stored(t, e, old.ID); !o.RevokedAt.Equal(now) || o.RevokeReason != mamoru.RevokeRotated {
+		t.Fatalf("old session: revoked %v reason %q", o.RevokedAt, o.RevokeReason)
+	}
+	if _, _, err := e.Sessions.Authenticate(ctx, r.SessionToken, req); mamoru.ErrorCode(err) != mamoru.EUnauthorized {
+		t.Fatalf("old token after StepUp: %v", err)
+	}
+	if _, _, err := e.Sessions.Authenticate(ctx, token, req); err != nil {
+		t.Fatalf("new token: %v", err)
+	}
+	// Re-entering a password (aal 1) in a 2-step session keeps AAL 2 and
+	// renews VerifiedAt.
+	e.Clock.Advance(time.Minute)
+	s2, _ := stepUp(got, 1)
+	if got := stored(t, e, s2.ID); got.AAL != 2 || !got.VerifiedAt.Equal(e.Clock.Now()) {
+		t.Fatalf("step-up at aal 1: AAL %d VerifiedAt %v", got.AAL, got.VerifiedAt)
+	}
+	// An unknown session cannot be stepped up.
+	err := e.Store.Update(ctx, func(tx mamoru.Tx) error {
+		_, _, err := e.Sessions.StepUp(ctx, tx, &mamoru.Session{ID: "nosuchid", AccountID: a.ID}, 2, req)
+		return err
+	})
+	if mamoru.ErrorCode(err) != mamoru.ENotFound {
+		t.Fatalf("StepUp of an unknown session: %v", err)
+	}
+}
+
+func TestRecent(t *testing.T) {
+	e := servicetest.New(t)
+	a := e.SignUp(t, "yui@example.com", pw, mamoru.English)
+	never, _ := issue(t, e, a.ID, 1)
+	if e.Sessions.Recent(never, 24*time.Hour) {
+		t.Fatal("a session never verified is recent")
+	}
+	if e.Sessions.Recent(nil, time.Hour) {
+		t.Fatal("no session is recent")
+	}
+	s, _ := issue(t, e, a.ID, 2)
+	const within = 5 * time.Minute
+	if !e.Sessions.Recent(s, within) {
+		t.Fatal("just verified: not recent")
+	}
+	if !e.Sessions.Recent(s, 0) {
+		t.Fatal("verified this instant: not recent within 0")
+	}
+	e.Clock.Advance(within - time.Nanosecond)
+	if !e.Sessions.Recent(s, within) {
+		t.Fatal("just inside the window: not recent")
+	}
+	e.Clock.Advance(time.Nanosecond)
+	if !e.Sessions.Recent(s, within) {
+		t.Fatal("exactly at the window's end: not recent")
+	}
+	e.Clock.Advance(time.Nanosecond)
+	if e.Sessions.Recent(s, within) {
+		t.Fatal("past the window: still recent")
+	}
+	if !e.Sessions.Recent(s, time.Hour) {
+		t.Fatal("within a longer window: not recent")
+	}
+}

@@ -10,13 +10,13 @@ import (
 var _ mamoru.SessionStore = (*tx)(nil)
 
 const sessionColumns = `id, token_hash, account_id, created_at, last_seen_at, expires_at,
-	ip, user_agent, aal, revoked_at, revoke_reason`
+	ip, user_agent, aal, verified_at, revoked_at, revoke_reason`
 
 func (t *tx) scanSession(row scanner) (*mamoru.Session, error) {
 	var s mamoru.Session
 	err := row.Scan(&s.ID, &s.TokenHash, &s.AccountID, t.scanTime(&s.CreatedAt),
 		t.scanTime(&s.LastSeenAt), t.scanTime(&s.ExpiresAt), &s.IP, &s.UserAgent, &s.AAL,
-		t.scanTime(&s.RevokedAt), &s.RevokeReason)
+		t.scanTime(&s.VerifiedAt), t.scanTime(&s.RevokedAt), &s.RevokeReason)
 	if err != nil {
 		return nil, err
 	}
@@ -26,9 +26,9 @@ func (t *tx) scanSession(row scanner) (*mamoru.Session, error) {
 // CreateSession inserts s; a duplicate ID or token hash returns EConflict.
 func (t *tx) CreateSession(ctx context.Context, s *mamoru.Session) error {
 	n, err := t.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		s.ID, blob(s.TokenHash), s.AccountID, t.tm(s.CreatedAt), t.tm(s.LastSeenAt),
-		t.tm(s.ExpiresAt), s.IP, s.UserAgent, s.AAL, t.tm(s.RevokedAt), s.RevokeReason)
+		t.tm(s.ExpiresAt), s.IP, s.UserAgent, s.AAL, t.tm(s.VerifiedAt), t.tm(s.RevokedAt), s.RevokeReason)
 	if err != nil {
 		return internal("create session", err)
 	}

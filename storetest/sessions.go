@@ -51,8 +51,9 @@ func getSession(t *testing.T, s mamoru.Store, id string) *mamoru.Session {
 var sessionTests = map[string]func(t *testing.T, s mamoru.Store){
 	"CreateAndGet": func(t *testing.T, s mamoru.Store) {
 		a := createAccount(t, s, "alice@example.com")
-		x := newSession(a.ID, t0)
+		x := newSession(a.ID, t0) // never verified: VerifiedAt is zero
 		y := newSession(a.ID, t0)
+		y.AAL, y.VerifiedAt = 2, at(30*time.Minute+7*time.Microsecond)
 		y.RevokedAt, y.RevokeReason = at(time.Hour), mamoru.RevokeSignOut
 		createSessions(t, s, x, y)
 		view(t, s, func(tx mamoru.Tx) error {
@@ -60,6 +61,7 @@ var sessionTests = map[string]func(t *testing.T, s mamoru.Store){
 				got, err := tx.SessionByID(ctx(t), want.ID)
 				wantNoErr(t, "SessionByID", err)
 				equal(t, "SessionByID", got, want)
+				wantTime(t, "VerifiedAt", got.VerifiedAt, want.VerifiedAt)
 				got, err = tx.SessionByTokenHash(ctx(t), want.TokenHash)
 				wantNoErr(t, "SessionByTokenHash", err)
 				equal(t, "SessionByTokenHash", got, want)
@@ -96,6 +98,7 @@ var sessionTests = map[string]func(t *testing.T, s mamoru.Store){
 		old := newSession(a.ID, at(1*time.Hour))
 		mid := newSession(a.ID, at(2*time.Hour))
 		mid.LastSeenAt = at(3 * time.Hour) // idle timeouts are the caller's business
+		mid.AAL, mid.VerifiedAt = 2, at(2*time.Hour+time.Microsecond)
 		newest := newSession(a.ID, at(3*time.Hour))
 		revoked := newSession(a.ID, at(4*time.Hour))
 		revoked.RevokedAt, revoked.RevokeReason = at(5*time.Hour), mamoru.RevokeSignOut
@@ -117,12 +120,14 @@ var sessionTests = map[string]func(t *testing.T, s mamoru.Store){
 	"Touch": func(t *testing.T, s mamoru.Store) {
 		a := createAccount(t, s, "alice@example.com")
 		x := newSession(a.ID, t0)
+		x.VerifiedAt = t0
 		createSessions(t, s, x)
 		update(t, s, func(tx mamoru.Tx) error {
 			return tx.TouchSession(ctx(t), x.ID, at(time.Minute), "198.51.100.7")
 		})
 		got := getSession(t, s, x.ID)
 		wantTime(t, "LastSeenAt", got.LastSeenAt, at(time.Minute))
+		wantTime(t, "VerifiedAt after TouchSession", got.VerifiedAt, t0)
 		if got.IP != "198.51.100.7" {
 			t.Fatalf("IP: got %q, want the new address", got.IP)
 		}
