@@ -20,7 +20,53 @@ const (
 	// account (Account.Phone); the credential records that the owner chose
 	// it, not the number.
 	CredentialSMS CredentialKind = "sms"
+	// CredentialRememberedDevice is not a method: it is a device on which
+	// the owner passed 2-step verification and asked to be remembered, so
+	// that sign-ins from it skip the second step until it expires (its
+	// Data, owned by package account, holds a keyed hash of the device
+	// cookie and the expiry).
+	CredentialRememberedDevice CredentialKind = "remembered_device"
 )
+
+// Method names a way to pass the second step of a sign-in or a step-up,
+// as the API names it.
+type Method string
+
+// The methods.
+const (
+	MethodTOTP       Method = "totp"        // a code from an authenticator app
+	MethodWebAuthn   Method = "webauthn"    // a security key or passkey
+	MethodBackupCode Method = "backup_code" // one of the backup codes
+	MethodSMS        Method = "sms"         // a code sent by SMS to the account's phone
+	MethodEmail      Method = "email"       // a code emailed to the account (accounts without 2-step verification)
+	MethodPassword   Method = "password"    // the password again (step-up of accounts without 2-step verification)
+)
+
+// SecondFactor reports whether passing m proves a second factor (an
+// authenticator the owner enrolled), which makes a session AAL2.
+func (m Method) SecondFactor() bool {
+	switch m {
+	case MethodTOTP, MethodWebAuthn, MethodBackupCode, MethodSMS:
+		return true
+	}
+	return false
+}
+
+// MethodOf is the method a credential of kind k gives; "" for a kind that
+// is not a method.
+func MethodOf(k CredentialKind) Method {
+	switch k {
+	case CredentialTOTP:
+		return MethodTOTP
+	case CredentialWebAuthn:
+		return MethodWebAuthn
+	case CredentialBackupCodes:
+		return MethodBackupCode
+	case CredentialSMS:
+		return MethodSMS
+	}
+	return ""
+}
 
 // Credential is one 2-step method of an account. Its secrets are never
 // stored in the clear: Secret is sealed (package mfa) with the credential

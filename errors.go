@@ -34,6 +34,7 @@ const (
 	ECaptchaRequired      = "captcha_required"       // a CAPTCHA must be solved first (none given, or not valid)
 	ELocked               = "locked"                 // the sign-in identifier is temporarily locked after failures
 	EPasswordBreached     = "password_breached"      // the password appears in a breach corpus
+	EStepUpRequired       = "step_up_required"       // the change needs a second factor (or the password) proved again in this session first
 	EUnavailable          = "unavailable"            // a dependency is down
 	EInternal             = "internal"               // anything else; details only in the log
 )

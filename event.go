@@ -36,6 +36,10 @@ const (
 	EventSignInLockedOut        EventType = "sign_in.locked_out" // the address was locked after failed attempts
 	EventSignInApproved         EventType = "sign_in.approved"   // the owner approved a sign-in attempt
 	EventSignInDenied           EventType = "sign_in.denied"     // the owner denied a sign-in attempt
+	EventTwoStepAdded           EventType = "two_step.added"     // a 2-step method was added (or backup codes made anew); Details method, name
+	EventTwoStepRemoved         EventType = "two_step.removed"   // a 2-step method was removed; Details method, name
+	EventTwoStepReplayed        EventType = "two_step.replayed"  // a used code (authenticator app, backup code) was entered again and refused
+	EventSteppedUp              EventType = "session.stepped_up" // the session's owner proved a second factor (or the password) again for a sensitive change
 
 	// The owner's answers and what follows from them.
 	EventConfirmed              EventType = "event.confirmed"
@@ -55,6 +59,7 @@ var EventTypes = []EventType{
 	EventPasswordReset, EventPasswordResetRequired, EventEmailChanged, EventEmailChangeReverted,
 	EventPhoneChanged, EventPhoneRemoved, EventSettingsChanged, EventAccountLocked,
 	EventAccountRestricted, EventAccountUnlocked, EventSignInLockedOut, EventSignInApproved, EventSignInDenied,
+	EventTwoStepAdded, EventTwoStepRemoved, EventTwoStepReplayed, EventSteppedUp,
 	EventConfirmed, EventDenied, EventSecureAccountStarted, EventSecureAccountCompleted,
 	EventChangeUndone, EventNotificationSent,
 }
@@ -72,6 +77,8 @@ const (
 	DetailOldPhone = "old_phone"
 	DetailNewPhone = "new_phone"
 	DetailReason   = "reason"    // why a session ended, why an account was locked
+	DetailMethod   = "method"    // two_step.*, session.stepped_up: the 2-step method (a CredentialKind, or a Method)
+	DetailName     = "name"      // two_step.*: the owner's label of the method
 	DetailTemplate = "template"  // notification.sent: the message template
 	DetailChannel  = "channel"   // notification.sent: email, sms
 	DetailTo       = "to"        // notification.sent: the masked recipient

@@ -111,20 +111,55 @@ type PasswordStep struct {
 	Captcha    string // the CAPTCHA answer, when the checkpoint asked for one
 }
 
-// CodeStep is the one-time-code step of a sign-in flow that the risk
-// engine sent a code for.
+// CodeStep is the second step of a sign-in flow (ChallengeRequired): a
+// one-time code, a backup code, or a WebAuthn assertion.
 type CodeStep struct {
 	FlowID     string
 	FlowSecret string
-	Code       string
+	// Method is one of the result's Methods; "" is the first of them.
+	Method Method
+	// Code is the code of MethodTOTP, MethodBackupCode, MethodSMS and
+	// MethodEmail.
+	Code string
+	// Credential is the WebAuthn assertion (PublicKeyCredential JSON) of
+	// MethodWebAuthn, answering the options of SignInService.WebAuthnOptions.
+	Credential []byte
+	// Remember asks that this device skip the second step for a while
+	// (after a method that is a second factor).
+	Remember bool
+}
+
+// FlowRef names a sign-in flow and proves the client holds it.
+type FlowRef struct {
+	FlowID     string
+	FlowSecret string
+}
+
+// PasskeyStart is a passkey-first sign-in flow: the WebAuthn options for
+// navigator.credentials.get (discoverable credentials, no user name).
+type PasskeyStart struct {
+	FlowID     string
+	FlowSecret string
+	Options    []byte // {"publicKey": {...}}
+}
+
+// PasskeyStep answers a PasskeyStart with the browser's assertion.
+type PasskeyStep struct {
+	FlowID     string
+	FlowSecret string
+	Credential []byte
 }
 
 // SignInResult is where a sign-in flow stands after a step.
 type SignInResult struct {
-	Status       SignInStatus
-	FlowID       string
-	FlowSecret   string   // set when the flow was begun by this call
-	SentTo       string   // ChallengeRequired, ApprovalRequired: the masked address the code or request went to
+	Status     SignInStatus
+	FlowID     string
+	FlowSecret string // set when the flow was begun by this call
+	SentTo     string // ChallengeRequired, ApprovalRequired: the masked address the code or request went to
+	// Methods are the ways the second step accepts (ChallengeRequired),
+	// the account's 2-step methods first; MethodEmail for an account
+	// without any.
+	Methods      []Method
 	Session      *Session // set when Status is SignedIn
 	SessionToken string   // the secret for the client; set when Status is SignedIn
 	Account      *Account // set when Status is SignedIn
@@ -137,11 +172,23 @@ type SignInService interface {
 	// SubmitPassword runs the password step. Unknown email, wrong password
 	// and unusable account give the same result in the same time.
 	SubmitPassword(ctx context.Context, in PasswordStep, r Request) (*SignInResult, error)
-	// SubmitCode runs the code step of a flow whose password step ended in
-	// ChallengeRequired or ApprovalRequired (until 2-step verification,
-	// both mean a code emailed to the account): the right code signs in;
-	// EInvalidCode for a wrong one; EFlowExpired when the flow is over.
+	// SubmitCode runs the second step of a flow whose password step ended
+	// in ChallengeRequired, with one of its methods: the right proof signs
+	// in; EInvalidCode for a wrong one (after five wrong proofs the flow
+	// is over); EFlowExpired when the flow is over.
 	SubmitCode(ctx context.Context, in CodeStep, r Request) (*SignInResult, error)
+	// ResendCode sends a new code of MethodSMS or MethodEmail for a flow
+	// at the second step (replacing the last one); ERateLimited when asked
+	// again too soon or too often.
+	ResendCode(ctx context.Context, in FlowRef, m Method, r Request) (*SignInResult, error)
+	// WebAuthnOptions begins the WebAuthn ceremony of a flow at the second
+	// step: the options for navigator.credentials.get.
+	WebAuthnOptions(ctx context.Context, in FlowRef, r Request) ([]byte, error)
+	// BeginPasskey begins a passkey-first sign-in (no user name).
+	BeginPasskey(ctx context.Context, r Request) (*PasskeyStart, error)
+	// SubmitPasskey finishes it: SignedIn with a session of AAL2, or
+	// EInvalidCode for an assertion that does not verify.
+	SubmitPasskey(ctx context.Context, in PasskeyStep, r Request) (*SignInResult, error)
 	// Approval is the waiting client's question about a flow that waits
 	// for the owner's approval: ApprovalRequired while it waits, SignedIn
 	// (with a new session) once approved, ApprovalDenied once denied;
@@ -154,10 +201,7 @@ type SignInService interface {
 
 // ApprovalPoll names a flow waiting for approval and proves the client
 // holds it.
-type ApprovalPoll struct {
-	FlowID     string
-	FlowSecret string
-}
+type ApprovalPoll = FlowRef
 
 // ApprovalDecision is the owner's answer to a sign-in approval request,
 // kept with the flow: who answered how, when, from where.
@@ -326,4 +370,76 @@ type ProfileService interface {
 	ConfirmPhoneChange(ctx context.Context, s *Session, code string, r Request) (*Account, error)
 	// RemovePhone checks the password and removes the number.
 	RemovePhone(ctx context.Context, s *Session, password string, r Request) (*Account, error)
+}
+
+// TwoStepMethod is one of an account's 2-step methods as its owner sees it.
+type TwoStepMethod struct {
+	ID         string
+	Kind       CredentialKind
+	Name       string
+	Passkey    bool // a WebAuthn credential that also signs in without a password
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero: never used
+	Remaining  int       // backup codes not yet used
+}
+
+// TwoStepStatus is the owner's view of 2-step verification.
+type TwoStepStatus struct {
+	Methods []TwoStepMethod
+	// RememberedDevices is how many devices skip the second step.
+	RememberedDevices int
+	// PhoneVerified: the account has a phone number, so SMS codes can be
+	// turned on.
+	PhoneVerified bool
+	// StepUpUntil is when this session's step-up stops allowing sensitive
+	// changes; zero or past: a step-up is needed first.
+	StepUpUntil time.Time
+	// StepUpMethods are the methods a step-up accepts now.
+	StepUpMethods []Method
+}
+
+// TOTPSetup is an authenticator app being added: what to show the owner
+// once (the secret as text, the otpauth URL, its QR code) and the opaque
+// state to send back with the first code.
+type TOTPSetup struct {
+	Secret string // base32, for typing
+	URL    string // otpauth://totp/…
+	QRPNG  []byte
+	State  string
+}
+
+// StepUpInput proves the owner again, with one of the step-up methods.
+type StepUpInput struct {
+	Method     Method
+	Code       string // TOTP, backup code, SMS code
+	Password   string // MethodPassword
+	Credential []byte // MethodWebAuthn: the assertion
+	State      string // MethodWebAuthn: the state of StepUpWebAuthnOptions
+}
+
+// TwoStepService manages a signed-in owner's 2-step methods. Every change
+// needs a recent step-up in the session (EStepUpRequired otherwise),
+// is recorded, and tells the owner by mail.
+type TwoStepService interface {
+	TwoStep(ctx context.Context, s *Session) (*TwoStepStatus, error)
+	BeginTOTP(ctx context.Context, s *Session) (*TOTPSetup, error)
+	// ConfirmTOTP adds the app once its first code is right.
+	ConfirmTOTP(ctx context.Context, s *Session, state, code, name string, r Request) error
+	// BeginWebAuthnRegistration returns the options for
+	// navigator.credentials.create and an opaque state.
+	BeginWebAuthnRegistration(ctx context.Context, s *Session, passkey bool) (options []byte, state string, err error)
+	FinishWebAuthnRegistration(ctx context.Context, s *Session, state string, response []byte, name string, r Request) error
+	// NewBackupCodes makes 10 new backup codes (the old ones stop
+	// working) and returns them, to be shown once.
+	NewBackupCodes(ctx context.Context, s *Session, r Request) ([]string, error)
+	EnableSMS(ctx context.Context, s *Session, r Request) error
+	RemoveMethod(ctx context.Context, s *Session, id string, r Request) error
+	ForgetDevices(ctx context.Context, s *Session, r Request) error
+
+	// SendStepUpCode sends an SMS code for a step-up; the masked number.
+	SendStepUpCode(ctx context.Context, s *Session, r Request) (string, error)
+	StepUpWebAuthnOptions(ctx context.Context, s *Session) (options []byte, state string, err error)
+	// StepUp checks the proof and returns a fresh session (new ID) that
+	// may make sensitive changes for a while.
+	StepUp(ctx context.Context, s *Session, in StepUpInput, r Request) (*Session, string, error)
 }

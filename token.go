@@ -20,6 +20,7 @@ const (
 	PurposeSignInCode    TokenPurpose = "signin_code"    // the code of a sign-in the risk engine stopped; Data is the flow ID
 	PurposeUnlock        TokenPurpose = "unlock"         // the owner's link that ends a lock after failed attempts
 	PurposeApproveSignIn TokenPurpose = "approve_signin" // the owner's link that approves or denies a sign-in; Data is the flow ID
+	PurposeStepUp        TokenPurpose = "step_up"        // the SMS code of a step-up; Data is the session ID
 )
 
 // Token is a single-use secret sent to the owner: a short code to type and a

@@ -15,7 +15,7 @@ import (
 func challengeAll(e *servicetest.Env) {
 	e.SignIn.AddPostCheck(func(ctx context.Context, at *signin.Attempt) (signin.Verdict, error) {
 		at.Risk = &mamoru.RiskSummary{Score: 9, Decision: "challenge", Reasons: []mamoru.RiskReason{{Code: "new_device"}}}
-		return signin.Verdict{Status: mamoru.ChallengeRequired, NextStep: signin.StepCode, Prepare: e.Accounts.SendSignInCode(at)}, nil
+		return e.Accounts.Challenge(ctx, at)
 	})
 }
 
@@ -87,11 +87,14 @@ func TestSignInCodeIsBoundToItsFlowAndDiesAfterTries(t *testing.T) {
 		wantCode(t, err, mamoru.EInvalidCode)
 	}
 	step := mamoru.CodeStep{FlowID: second.FlowID, FlowSecret: second.FlowSecret, Code: wrongCode(c2)}
-	for range 5 {
+	for range 4 {
 		_, err = e.SignIn.SubmitCode(ctx, step, servicetest.Stranger)
 		wantCode(t, err, mamoru.EInvalidCode)
 	}
+	// The fifth wrong code ends the flow; the right one comes too late.
+	_, err = e.SignIn.SubmitCode(ctx, step, servicetest.Stranger)
+	wantCode(t, err, mamoru.EFlowExpired)
 	step.Code = c2
 	_, err = e.SignIn.SubmitCode(ctx, step, servicetest.Stranger)
-	wantCode(t, err, mamoru.EInvalidCode)
+	wantCode(t, err, mamoru.EFlowExpired)
 }

@@ -137,6 +137,9 @@ func (s *Service) setPassword(ctx context.Context, tx mamoru.Tx, a *mamoru.Accou
 
 // ChangePassword implements mamoru.AccountService.
 func (s *Service) ChangePassword(ctx context.Context, sess *mamoru.Session, in mamoru.ChangePasswordInput, r mamoru.Request) (*mamoru.Session, string, error) {
+	if err := s.requireStepUp(ctx, sess); err != nil {
+		return nil, "", err
+	}
 	pw := in.New
 	if err := s.checkNewPassword(ctx, pw); err != nil {
 		return nil, "", err

@@ -94,6 +94,9 @@ func (s *Service) StartEmailChange(ctx context.Context, sess *mamoru.Session, ne
 // send; a pending code of the purpose dies either way.
 func (s *Service) sendChangeCode(ctx context.Context, sess *mamoru.Session, pw string, purpose mamoru.TokenPurpose, target string,
 	ok func(tx mamoru.Tx, a *mamoru.Account) (bool, error)) error {
+	if err := s.requireStepUp(ctx, sess); err != nil {
+		return err
+	}
 	if _, err := s.reauthenticate(ctx, sess, pw); err != nil {
 		return err
 	}
@@ -259,6 +262,9 @@ func (s *Service) ConfirmPhoneChange(ctx context.Context, sess *mamoru.Session, 
 
 // RemovePhone implements mamoru.ProfileService.
 func (s *Service) RemovePhone(ctx context.Context, sess *mamoru.Session, pw string, r mamoru.Request) (*mamoru.Account, error) {
+	if err := s.requireStepUp(ctx, sess); err != nil {
+		return nil, err
+	}
 	if _, err := s.reauthenticate(ctx, sess, pw); err != nil {
 		return nil, err
 	}

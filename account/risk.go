@@ -188,7 +188,7 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 	}
 	switch as.Decision {
 	case risk.Challenge:
-		return signin.Verdict{Status: mamoru.ChallengeRequired, NextStep: signin.StepCode, Prepare: s.SendSignInCode(at)}, nil
+		return s.Challenge(ctx, at)
 	case risk.Approval:
 		return signin.Verdict{Status: mamoru.ApprovalRequired, NextStep: signin.StepApproval, Prepare: s.SendApproval(at)}, nil
 	case risk.Deny:

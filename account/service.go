@@ -43,6 +43,8 @@ type Config struct {
 	// request, do not make a new password required (by default it is:
 	// whoever tried knows the password).
 	ApprovalDenyKeepsPassword bool
+	// TwoStep says when the second step is asked.
+	TwoStep TwoStepConfig
 }
 
 // Service implements mamoru.AccountService.
@@ -60,6 +62,7 @@ type Service struct {
 	risk     *Risk
 	breached func(ctx context.Context, pw string) (bool, error)
 	guard    Guard
+	mfa      *MFA
 
 	onDecided func(flowID string)
 
@@ -96,6 +99,8 @@ type Deps struct {
 	// OnApprovalDecided runs after the owner answered an approval request
 	// (committed), to wake the client waiting on that flow; may be nil.
 	OnApprovalDecided func(flowID string)
+	// MFA are the means of 2-step verification; nil: no 2-step methods.
+	MFA *MFA
 }
 
 // Guard is what the account service needs of the checkpoint.
@@ -121,6 +126,7 @@ func New(d Deps, cfg Config) *Service {
 	if cfg.MaxCodeTries <= 0 {
 		cfg.MaxCodeTries = 5
 	}
+	cfg.TwoStep.defaults()
 	if cfg.BackgroundJobs <= 0 {
 		cfg.BackgroundJobs = 16
 	}
@@ -162,7 +168,7 @@ func New(d Deps, cfg Config) *Service {
 	}
 	return &Service{store: d.Store, hasher: d.Hasher, sessions: d.Sessions, mailer: d.Mailer, common: d.Common,
 		clock: d.Clock, log: d.Logger, cfg: cfg, kick: d.Kick, events: d.Events, risk: d.Risk,
-		breached: d.Breached, guard: d.Guard, onDecided: d.OnApprovalDecided, slots: make(chan struct{}, cfg.BackgroundJobs)}
+		breached: d.Breached, guard: d.Guard, mfa: d.MFA, onDecided: d.OnApprovalDecided, slots: make(chan struct{}, cfg.BackgroundJobs)}
 }
 
 // Close waits for background jobs (forgot-password and resend requests

@@ -29,6 +29,12 @@ func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, at *signin.Attempt
 	if at.Request.DeviceID != "" {
 		e.Details = map[string]string{mamoru.DetailDeviceID: at.Request.DeviceID}
 	}
+	if at.Method != "" {
+		if e.Details == nil {
+			e.Details = map[string]string{}
+		}
+		e.Details[mamoru.DetailMethod] = string(at.Method)
+	}
 	s.events.Enrich(e)
 	isNew := ""
 	if earlier, ok := prepared.([]*mamoru.Event); ok {
@@ -49,6 +55,11 @@ func (s *Service) SignedIn(ctx context.Context, tx mamoru.Tx, at *signin.Attempt
 	}
 	if err := s.learn(ctx, tx, a.ID, fromEvent(e, at.Request.DeviceID)); err != nil {
 		return err
+	}
+	if at.Remember {
+		if err := s.remember(ctx, tx, a.ID, at.Request.DeviceID); err != nil {
+			return err
+		}
 	}
 	if isNew == "" {
 		return nil
@@ -153,21 +164,6 @@ func (s *Service) forceReset(ctx context.Context, at *signin.Attempt, reason str
 	return signin.Verdict{Status: mamoru.PasswordResetRequired}, nil
 }
 
-var _ signin.Challenger = (*Service)(nil)
-
-// signInCodeTTL is how long the code of a stopped sign-in works (NIST SP
-// 800-63B: at most 10 minutes for an out-of-band code).
-const signInCodeTTL = 10 * time.Minute
-
-// SendSignInCode emails the owner a one-time code bound to the flow, with
-// the details of the attempt (it runs in the transaction that moves the
-// flow to signin.StepCode). A newer code replaces an older one.
-func (s *Service) SendSignInCode(at *signin.Attempt) func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error {
-	return s.flowMail(at, mamoru.PurposeSignInCode, signInCodeTTL, notify.TemplateSignInCode, func(t *issued) map[string]any {
-		return map[string]any{"Code": t.code}
-	})
-}
-
 // flowMail is the Prepare of a step that waits for the owner: in the
 // transaction that moves the flow, it issues a token of the purpose bound
 // to the flow (valid ttl) and mails the owner the template with the
@@ -195,19 +191,4 @@ func (s *Service) flowMail(at *signin.Attempt, purpose mamoru.TokenPurpose, ttl 
 		s.kick()
 		return nil
 	}
-}
-
-// VerifyCode implements signin.Challenger: the code must be the newest
-// sign-in code of the flow's account and bound to this flow; wrong codes
-// count, and after Config.MaxCodeTries the code dies.
-func (s *Service) VerifyCode(ctx context.Context, f *mamoru.Flow, code string) error {
-	_, tok, err := s.checkCodeOf(ctx, func(tx mamoru.Tx) (*mamoru.Account, error) { return tx.AccountByID(ctx, f.AccountID) },
-		code, mamoru.PurposeSignInCode)
-	if err != nil {
-		return err
-	}
-	if tok.Data != f.ID {
-		return invalidCode()
-	}
-	return s.store.Update(ctx, func(tx mamoru.Tx) error { return use(ctx, tx, tok, s.clock.Now()) })
 }

@@ -5,6 +5,7 @@
 // A flow moves through steps:
 //
 //	begin -> password -> [code | approval] -> done
+//	begin passkey -> passkey -> done
 //
 // Every step first passes the checkpoint of attack protection
 // (mamoru.Guard: throttles, CAPTCHA, lockout), which may refuse it before
@@ -36,7 +37,8 @@ import (
 // Step names.
 const (
 	StepPassword = "password"
-	StepCode     = "code" // waiting for a one-time code (the risk engine asked for proof)
+	StepCode     = "code"    // the second step: a code, backup code or security key (ChallengeRequired)
+	StepPasskey  = "passkey" // passkey-first sign-in, waiting for the assertion
 	StepDone     = "done"
 )
 
@@ -61,6 +63,12 @@ type Attempt struct {
 	// checkpoint's attack mode): a new device must be challenged and a
 	// right password is forced to a reset.
 	Wave bool
+	// Method is the method that passed the second step ("" if none); a
+	// second factor makes the session AAL2.
+	Method mamoru.Method
+	// Remember: the owner asked that this device skip the second step
+	// for a while (set with a Method that is a second factor).
+	Remember bool
 }
 
 // flowState is what a flow waiting for a later step keeps of its attempt.
@@ -68,6 +76,15 @@ type flowState struct {
 	Risk *mamoru.RiskSummary `json:"risk,omitempty"`
 	// Approval is the owner's answer, at StepApproval.
 	Approval *mamoru.ApprovalDecision `json:"approval,omitempty"`
+	// The second step (StepCode): the methods it accepts, where the last
+	// code went, the WebAuthn ceremony under way, the wrong proofs so far
+	// and the codes sent.
+	Methods  []mamoru.Method `json:"methods,omitempty"`
+	SentTo   string          `json:"sent_to,omitempty"`
+	WebAuthn []byte          `json:"webauthn,omitempty"`
+	Tries    int             `json:"tries,omitempty"`
+	Sends    int             `json:"sends,omitempty"`
+	SentAt   time.Time       `json:"sent_at,omitzero"`
 }
 
 // Verdict is a check's decision. The zero Verdict lets the attempt go on.
@@ -79,6 +96,11 @@ type Verdict struct {
 	// Prepare, with NextStep, runs in the transaction that moves the flow
 	// (sending the code of StepCode, bound to the flow).
 	Prepare func(ctx context.Context, tx mamoru.Tx, f *mamoru.Flow) error
+	// Methods, with NextStep StepCode, are the methods the second step
+	// accepts, and SentTo where Prepare sent the first one's code (a
+	// masked address or number; "" when nothing was sent).
+	Methods []mamoru.Method
+	SentTo  string
 }
 
 // Check is one decision of the password step. An error aborts the
@@ -120,18 +142,6 @@ type Service struct {
 // SetGuard sets the checkpoint every step passes; call it before the
 // Service is used. Without one, every attempt passes (mamoru.OpenGuard).
 func (s *Service) SetGuard(g mamoru.Guard) { s.guard = g }
-
-// Challenger checks the one-time code of a flow at StepCode (the check
-// that moved the flow there sent it).
-type Challenger interface {
-	// VerifyCode returns nil for the right code; EInvalidCode for a wrong
-	// one (counted), EFlowExpired when the flow's code is used up.
-	VerifyCode(ctx context.Context, f *mamoru.Flow, code string) error
-}
-
-// SetChallenger sets the checker of codes; call it before the Service is
-// used. Without one, SubmitCode refuses every code.
-func (s *Service) SetChallenger(c Challenger) { s.challenger = c }
 
 var _ mamoru.SignInService = (*Service)(nil)
 
@@ -379,7 +389,11 @@ func (s *Service) complete(ctx context.Context, at *Attempt, stored bool, newHas
 			return err
 		}
 		res.Account = a
-		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, 1, at.Request)
+		aal := 1
+		if at.Method.SecondFactor() {
+			aal = 2
+		}
+		res.Session, res.SessionToken, err = s.sessions.Issue(ctx, tx, a.ID, aal, at.Request)
 		if err == nil && s.observer != nil {
 			err = s.observer.SignedIn(ctx, tx, at, a, res.Session, prepared)
 		}
@@ -396,54 +410,13 @@ func (s *Service) complete(ctx context.Context, at *Attempt, stored bool, newHas
 	return res, nil
 }
 
-// SubmitCode implements mamoru.SignInService: the one-time code of a flow
-// that a check moved to StepCode. The right code signs in; a wrong one
-// answers EInvalidCode, and a used-up code ends the flow.
-func (s *Service) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
-	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepCode)
-	if err != nil {
-		return nil, err
-	}
-	if s.challenger == nil {
-		return nil, mamoru.Errorf(mamoru.EInvalidCode, "no code can be checked")
-	}
-	st, err := readState(f)
-	if err != nil {
-		return nil, err
-	}
-	at, err := s.resume(ctx, f, st, r)
-	if err != nil {
-		return nil, err
-	}
-	// The code step honours the lock of the account's identifier, and a
-	// wrong code counts as a failure of it.
-	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardCode, Request: r, Identifier: at.Email})
-	if err != nil {
-		return nil, err
-	}
-	outcome := mamoru.GuardOutcome{}
-	defer func() { pass.Done(ctx, outcome) }()
-	at.Wave = pass.Wave()
-	if err := s.challenger.VerifyCode(ctx, f, in.Code); err != nil {
-		switch mamoru.ErrorCode(err) {
-		case mamoru.EInvalidCode, mamoru.EFlowExpired:
-			outcome.Result = mamoru.GuardFailure
-		}
-		return nil, err
-	}
-	if at.Account.Status != mamoru.StatusActive {
-		return s.failed(ctx, at, &mamoru.SignInResult{FlowID: f.ID}, mamoru.InvalidCredentials)
-	}
-	res, err := s.complete(ctx, at, true, "", &mamoru.SignInResult{FlowID: f.ID})
-	if err == nil {
-		outcome.Result = mamoru.GuardSuccess
-	}
-	return res, err
-}
-
 // advance records a post-check's verdict on the flow.
 func (s *Service) advance(ctx context.Context, at *Attempt, stored bool, v Verdict, res *mamoru.SignInResult) (*mamoru.SignInResult, error) {
-	state, err := json.Marshal(flowState{Risk: at.Risk})
+	st := flowState{Risk: at.Risk, Methods: v.Methods, SentTo: v.SentTo}
+	if v.SentTo != "" {
+		st.Sends, st.SentAt = 1, s.clock.Now()
+	}
+	state, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +442,10 @@ func (s *Service) advance(ctx context.Context, at *Attempt, stored bool, v Verdi
 		return nil, err
 	}
 	res.Status = v.Status
-	if v.NextStep != "" {
+	switch {
+	case v.Methods != nil:
+		res.Methods, res.SentTo = v.Methods, v.SentTo
+	case v.NextStep != "":
 		res.SentTo = emailaddr.Mask(at.Account.Email)
 	}
 	return res, nil

@@ -29,7 +29,7 @@ func TestErrorStatusTable(t *testing.T) {
 		"password_too_short": 400, "password_too_long": 400, "password_common": 400, "password_incorrect": 400,
 		"invalid_code": 400, "flow_expired": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404,
 		"method_not_allowed": 405, "conflict": 409, "payload_too_large": 413, "unsupported_media_type": 415,
-		"rate_limited": 429, "captcha_required": 429, "locked": 401, "password_breached": 400,
+		"rate_limited": 429, "captcha_required": 429, "locked": 401, "password_breached": 400, "step_up_required": 403,
 		"unavailable": 503, "internal": 500,
 	}
 	for _, code := range domainErrorCodes(t) {

@@ -37,6 +37,7 @@ var statusByCode = map[string]int{
 	mamoru.ECaptchaRequired:      http.StatusTooManyRequests,
 	mamoru.ELocked:               http.StatusUnauthorized,
 	mamoru.EPasswordBreached:     http.StatusBadRequest,
+	mamoru.EStepUpRequired:       http.StatusForbidden,
 	mamoru.EUnavailable:          http.StatusServiceUnavailable,
 	mamoru.EInternal:             http.StatusInternalServerError,
 }

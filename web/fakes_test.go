@@ -150,6 +150,22 @@ func (f *fakeSignIn) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamor
 	}, nil
 }
 
+func (f *fakeSignIn) ResendCode(ctx context.Context, in mamoru.FlowRef, m mamoru.Method, r mamoru.Request) (*mamoru.SignInResult, error) {
+	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+}
+
+func (f *fakeSignIn) WebAuthnOptions(ctx context.Context, in mamoru.FlowRef, r mamoru.Request) ([]byte, error) {
+	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+}
+
+func (f *fakeSignIn) BeginPasskey(ctx context.Context, r mamoru.Request) (*mamoru.PasskeyStart, error) {
+	return nil, mamoru.Errorf(mamoru.EInvalidRequest, "fake")
+}
+
+func (f *fakeSignIn) SubmitPasskey(ctx context.Context, in mamoru.PasskeyStep, r mamoru.Request) (*mamoru.SignInResult, error) {
+	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+}
+
 func (f *fakeSignIn) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r mamoru.Request) (*mamoru.SignInResult, error) {
 	f.add("SubmitPassword")
 	f.last, f.req = in, r

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
@@ -14,9 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mamoru-id/mamoru"
+	"github.com/mamoru-id/mamoru/account"
 	"github.com/mamoru-id/mamoru/breach"
 	"github.com/mamoru-id/mamoru/clientip"
 	"github.com/mamoru-id/mamoru/delivery"
+	"github.com/mamoru-id/mamoru/mfa"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/session"
@@ -38,6 +42,7 @@ type Config struct {
 	Password PasswordConfig `yaml:"password"`
 	Sessions SessionsConfig `yaml:"sessions"`
 	SignIn   SignInConfig   `yaml:"signin"`
+	TwoStep  TwoStepConfig  `yaml:"two_step"`
 	Tokens   TokensConfig   `yaml:"tokens"`
 	Outbox   OutboxConfig   `yaml:"outbox"`
 	// TrustedProxies and ProxyHeader say where the client's address comes
@@ -123,6 +128,15 @@ type SignInConfig struct {
 	ApprovalDenyKeepsPassword bool          `yaml:"approval_deny_keeps_password" doc:"when the owner denies a sign-in approval request, do not require a new password (by default it is required: whoever tried knows it)"`
 }
 
+// TwoStepConfig says when 2-step verification is asked (docs/mfa.md).
+type TwoStepConfig struct {
+	RememberFor        time.Duration `yaml:"remember_for" doc:"how long a device remembered after 2-step verification skips the second step"`
+	ChallengeNewDevice bool          `yaml:"challenge_new_device" doc:"accounts without 2-step methods prove a sign-in from a new device with an emailed code (accounts with methods always use them on a device not remembered)"`
+	ChallengeAfter     time.Duration `yaml:"challenge_after" doc:"a sign-in after this long without one is challenged even on a remembered device"`
+	StepUpTTL          time.Duration `yaml:"step_up_ttl" doc:"how long a step-up (a second factor, or the password without 2-step methods) allows sensitive changes"`
+	WebAuthn           bool          `yaml:"webauthn" doc:"security keys and passkeys (WebAuthn); the relying party is the base URL's host, which must not change once keys are registered"`
+}
+
 // TokensConfig holds the lifetime of emailed codes and links.
 type TokensConfig struct {
 	VerifyTTL    time.Duration `yaml:"verify_ttl" doc:"lifetime of an email verification code and link"`
@@ -155,7 +169,9 @@ func DefaultConfig() Config {
 			Argon2: Argon2Config{MemoryKiB: int(argon.MemoryKiB), Time: int(argon.Time), Threads: int(argon.Threads)}},
 		Sessions: SessionsConfig{IdleTimeout: sessions.IdleTimeout, AbsoluteTimeout: sessions.AbsoluteTimeout},
 		SignIn:   SignInConfig{FlowTTL: 15 * time.Minute},
-		Tokens:   TokensConfig{VerifyTTL: time.Hour, ResetTTL: 15 * time.Minute, MaxCodeTries: 5},
+		TwoStep: TwoStepConfig{RememberFor: 30 * 24 * time.Hour, ChallengeAfter: 90 * 24 * time.Hour,
+			StepUpTTL: 10 * time.Minute, WebAuthn: true},
+		Tokens: TokensConfig{VerifyTTL: time.Hour, ResetTTL: 15 * time.Minute, MaxCodeTries: 5},
 		Outbox: OutboxConfig{PollInterval: time.Second, MaxAttempts: 10, Batch: 20, ClaimTTL: time.Minute,
 			BaseBackoff: 5 * time.Second, MaxBackoff: time.Hour},
 		ProductName: notify.DefaultProductName,
@@ -406,7 +422,8 @@ func (c *Config) Validate() error {
 		"tokens.verify_ttl": c.Tokens.VerifyTTL, "tokens.reset_ttl": c.Tokens.ResetTTL,
 		"outbox.poll_interval": c.Outbox.PollInterval, "outbox.claim_ttl": c.Outbox.ClaimTTL,
 		"outbox.base_backoff": c.Outbox.BaseBackoff, "outbox.max_backoff": c.Outbox.MaxBackoff,
-		"events.retention": c.Events.Retention,
+		"events.retention": c.Events.Retention, "two_step.remember_for": c.TwoStep.RememberFor,
+		"two_step.challenge_after": c.TwoStep.ChallengeAfter, "two_step.step_up_ttl": c.TwoStep.StepUpTTL,
 	} {
 		if d <= 0 {
 			bad(key, "must be a positive duration such as 15m")
@@ -414,6 +431,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Sessions.IdleTimeout > c.Sessions.AbsoluteTimeout {
 		bad("sessions.idle_timeout", "must not exceed sessions.absolute_timeout")
+	}
+	if c.TwoStep.StepUpTTL > time.Hour {
+		bad("two_step.step_up_ttl", "must be at most 1h")
 	}
 	if c.Tokens.ResetTTL > 15*time.Minute {
 		bad("tokens.reset_ttl", "must be at most 15m")
@@ -455,4 +475,32 @@ func isLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// mfa builds the means of 2-step verification: the sealer and backup-code
+// key always, security keys and passkeys when enabled, with the relying
+// party derived from the base URL.
+//
+// WebAuthn needs a host name (and https, but for localhost): a server
+// whose base URL is an IP address serves without it, and says so.
+func (c TwoStepConfig) mfa(product string, baseURL *url.URL, log *slog.Logger, sealKey, backupKey, handleKey []byte, clock mamoru.Clock) (*account.MFA, error) {
+	sealer, err := mfa.NewSealer(sealKey)
+	if err != nil {
+		return nil, err
+	}
+	out := &account.MFA{Sealer: sealer, BackupKey: backupKey}
+	if !c.WebAuthn {
+		return out, nil
+	}
+	rpID, origin, err := mfa.RelyingParty(baseURL.String())
+	if err == nil {
+		out.WebAuthn, err = mfa.NewWebAuthn(mfa.WebAuthnConfig{RPID: rpID, RPDisplayName: product, RPOrigins: []string{origin},
+			UserHandleKey: handleKey, Clock: clock})
+	}
+	if err != nil {
+		log.Warn("security keys and passkeys are off: WebAuthn needs a host name; set base_url (e.g. http://localhost:8080)",
+			"base_url", baseURL.String(), "err", err)
+		return out, nil
+	}
+	return out, nil
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/mamoru-id/mamoru/event"
 	"github.com/mamoru-id/mamoru/geoip"
 	"github.com/mamoru-id/mamoru/guard"
+	"github.com/mamoru-id/mamoru/mfa"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/session"
@@ -208,7 +209,7 @@ func senders(cfg Config, clock mamoru.Clock, log *slog.Logger) (*delivery.Router
 // build wires every component from the configuration.
 func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL, log *slog.Logger) (*app, error) {
 	clock := mamoru.SystemClock{}
-	var codeKey, deviceKey, captchaKey, identifierKey []byte
+	var codeKey, deviceKey, captchaKey, identifierKey, sealKey, backupKey, handleKey []byte
 	err := store.Update(ctx, func(tx mamoru.Tx) error {
 		var err error
 		if codeKey, err = tx.EnsureSecret(ctx, "code-hmac-key", mamoru.RandomBytes(32)); err != nil {
@@ -218,6 +219,15 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			return err
 		}
 		if identifierKey, err = tx.EnsureSecret(ctx, "guard-identifier-key", mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		if sealKey, err = tx.EnsureSecret(ctx, mfa.SealKeySecret, mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		if backupKey, err = tx.EnsureSecret(ctx, mfa.BackupCodeKeySecret, mamoru.RandomBytes(32)); err != nil {
+			return err
+		}
+		if handleKey, err = tx.EnsureSecret(ctx, mfa.WebAuthnUserHandleKeySecret, mamoru.RandomBytes(32)); err != nil {
 			return err
 		}
 		deviceKey, err = tx.EnsureSecret(ctx, "device-cookie-key", mamoru.RandomBytes(32))
@@ -332,12 +342,20 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			riskEngine.Reputation = a.guard.Reputation()
 		}
 	}
+	twoStep, err := cfg.TwoStep.mfa(cfg.ProductName, baseURL, log, sealKey, backupKey, handleKey, clock)
+	if err != nil {
+		return nil, err
+	}
 	waiters := &signin.Waiters{}
 	a.accounts = account.New(account.Deps{
 		Store: store, Hasher: hasher, Sessions: sessions, Mailer: mailer, Common: breach.Common,
 		Clock: clock, Logger: log, Kick: a.worker.Kick, Events: events, Risk: riskEngine,
-		Breached: breached, Guard: accountGuard, OnApprovalDecided: waiters.Notify,
+		Breached: breached, Guard: accountGuard, OnApprovalDecided: waiters.Notify, MFA: twoStep,
 	}, account.Config{
+		TwoStep: account.TwoStepConfig{
+			Issuer: cfg.ProductName, RememberFor: cfg.TwoStep.RememberFor, ChallengeNewDevice: cfg.TwoStep.ChallengeNewDevice,
+			ChallengeAfter: cfg.TwoStep.ChallengeAfter, StepUpTTL: cfg.TwoStep.StepUpTTL,
+		},
 		ApprovalDenyKeepsPassword: cfg.SignIn.ApprovalDenyKeepsPassword,
 		Policy:                    cfg.Password.policy(),
 		VerifyTTL:                 cfg.Tokens.VerifyTTL,
@@ -354,6 +372,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	signins.AddPostCheck(a.accounts.ResetRequiredCheck)
 	signins.AddPostCheck(a.accounts.BreachCheck)
 	signins.AddPostCheck(a.accounts.RiskCheck)
+	signins.AddPostCheck(a.accounts.TwoStepCheck)
 	allow, err := clientip.ParseTrusted(cfg.Metrics.Allow)
 	if err != nil {
 		return nil, err

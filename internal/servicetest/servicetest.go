@@ -22,6 +22,7 @@ import (
 	"github.com/mamoru-id/mamoru/geoip/geoiptest"
 	"github.com/mamoru-id/mamoru/guard"
 	"github.com/mamoru-id/mamoru/inmem"
+	"github.com/mamoru-id/mamoru/mfa"
 	"github.com/mamoru-id/mamoru/notify"
 	"github.com/mamoru-id/mamoru/password"
 	"github.com/mamoru-id/mamoru/risk"
@@ -112,8 +113,18 @@ func NewWith(t testing.TB, opts Options) *Env {
 		}
 		ag = g
 	}
+	sealer, err := mfa.NewSealer(mamoru.RandomBytes(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, err := mfa.NewWebAuthn(mfa.WebAuthnConfig{RPID: "localhost", RPDisplayName: "mamoru test",
+		RPOrigins: []string{"http://localhost:8080"}, UserHandleKey: mamoru.RandomBytes(32), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts = account.New(account.Deps{Store: db, Hasher: hasher, Sessions: sessions, Mailer: mailer,
-		Common: breach.Common, Clock: clock, Logger: log, Events: events, Risk: rk, Guard: ag, Breached: opts.Breached},
+		Common: breach.Common, Clock: clock, Logger: log, Events: events, Risk: rk, Guard: ag, Breached: opts.Breached,
+		MFA: &account.MFA{Sealer: sealer, BackupKey: mamoru.RandomBytes(32), WebAuthn: wa}},
 		account.Config{Policy: password.Policy{MinLength: 8, MaxLength: 128}, CodeKey: make([]byte, 32)})
 	signins := signin.New(db, hasher, sessions, clock, log, signin.Config{})
 	signins.SetObserver(accounts)
@@ -124,6 +135,7 @@ func NewWith(t testing.TB, opts Options) *Env {
 	signins.AddPostCheck(accounts.ResetRequiredCheck)
 	signins.AddPostCheck(accounts.BreachCheck)
 	signins.AddPostCheck(accounts.RiskCheck)
+	signins.AddPostCheck(accounts.TwoStepCheck)
 	e := &Env{
 		Store: db, Clock: clock, Hasher: hasher, Mailer: mailer, Sessions: sessions, Accounts: accounts,
 		SignIn: signins, Outbox: notify.OutboxReader{Store: db}, Events: events, GeoIP: geo, Guard: g,
