@@ -237,8 +237,8 @@ func (s *Service) BeginTOTP(ctx context.Context, sess *mamoru.Session) (*mamoru.
 // ConfirmTOTP implements mamoru.TwoStepService. The state's ID becomes
 // the credential's, so one setup adds one app however often it is sent.
 func (s *Service) ConfirmTOTP(ctx context.Context, sess *mamoru.Session, state, code, name string, r mamoru.Request) error {
-	if s.mfa == nil {
-		return noMFA()
+	if err := s.manage(ctx, sess, nil); err != nil {
+		return err
 	}
 	var st totpState
 	rid, err := s.openState("totp", sess.AccountID, state, &st)
@@ -306,6 +306,9 @@ func (s *Service) BeginWebAuthnRegistration(ctx context.Context, sess *mamoru.Se
 func (s *Service) FinishWebAuthnRegistration(ctx context.Context, sess *mamoru.Session, state string, response []byte, name string, r mamoru.Request) error {
 	if s.mfa == nil || s.mfa.WebAuthn == nil {
 		return noMFA()
+	}
+	if err := s.manage(ctx, sess, nil); err != nil {
+		return err
 	}
 	var st webauthnState
 	if _, err := s.openState("webauthn-register", sess.AccountID, state, &st); err != nil {
