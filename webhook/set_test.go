@@ -172,6 +172,10 @@ func TestEventURIMapping(t *testing.T) {
 		mamoru.EventSignInLockedOut:        mamoruURI(mamoru.EventSignInLockedOut),
 		mamoru.EventSignInApproved:         mamoruURI(mamoru.EventSignInApproved),
 		mamoru.EventSignInDenied:           mamoruURI(mamoru.EventSignInDenied),
+		mamoru.EventTwoStepAdded:           mamoruURI(mamoru.EventTwoStepAdded),
+		mamoru.EventTwoStepRemoved:         mamoruURI(mamoru.EventTwoStepRemoved),
+		mamoru.EventTwoStepReplayed:        mamoruURI(mamoru.EventTwoStepReplayed),
+		mamoru.EventSteppedUp:              mamoruURI(mamoru.EventSteppedUp),
 	}
 	keys := testKeys(t)
 	jwks := fetchJWKS(t, keys)
