@@ -190,6 +190,11 @@ func (s *Service) RiskCheck(ctx context.Context, at *signin.Attempt) (signin.Ver
 	case risk.Challenge:
 		return s.Challenge(ctx, at)
 	case risk.Approval:
+		// An account with 2-step methods proves the attempt with them:
+		// an approval from the mailbox would be the weaker proof.
+		if v, err := s.Challenge(ctx, at); err != nil || v.Methods[0] != mamoru.MethodEmail {
+			return v, err
+		}
 		return signin.Verdict{Status: mamoru.ApprovalRequired, NextStep: signin.StepApproval, Prepare: s.SendApproval(at)}, nil
 	case risk.Deny:
 		return signin.Verdict{Status: mamoru.InvalidCredentials}, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mamoru-id/mamoru"
 	"github.com/mamoru-id/mamoru/internal/servicetest"
+	"github.com/mamoru-id/mamoru/risk"
 	"github.com/mamoru-id/mamoru/signin"
 )
 
@@ -484,5 +485,28 @@ func TestResetDoesNotBypassTwoStep(t *testing.T) {
 	res := e.SignInAs(t, a.Email, newPW, req)
 	if res.Status != mamoru.ChallengeRequired || res.Session != nil || res.Methods[0] != mamoru.MethodTOTP {
 		t.Fatalf("sign-in after a reset: %+v", res)
+	}
+}
+
+// TestApprovalBecomesSecondStepWithMethods: where the risk engine would
+// ask the owner's approval by mail, an account with 2-step methods proves
+// the attempt with them instead (the mailbox is the weaker proof); an
+// account without them waits for the approval.
+func TestApprovalBecomesSecondStepWithMethods(t *testing.T) {
+	cfg := risk.DefaultConfig()
+	cfg.Overrides = map[string]risk.Decision{"new_device": risk.Approval, "no_history": risk.Approval}
+	e := servicetest.NewWith(t, servicetest.Options{Risk: &cfg})
+	plain := e.SignUp(t, "plain@example.com", pw, mamoru.English)
+	if res := e.SignInAs(t, plain.Email, pw, servicetest.Stranger); res.Status != mamoru.ApprovalRequired {
+		t.Fatalf("without methods: %+v", res)
+	}
+	a := e.SignUp(t, "strong@example.com", pw, mamoru.English)
+	addCredential(t, e, a.ID, mamoru.CredentialTOTP)
+	res := e.SignInAs(t, a.Email, pw, servicetest.Stranger)
+	if res.Status != mamoru.ChallengeRequired || len(res.Methods) != 1 || res.Methods[0] != mamoru.MethodTOTP {
+		t.Fatalf("with an app: %+v", res)
+	}
+	if m := mails(t, e, a.Email, "signin_approval"); len(m) != 0 {
+		t.Fatalf("%d approval mails to an account with 2-step methods", len(m))
 	}
 }
