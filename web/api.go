@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/mamoru-id/mamoru"
@@ -105,6 +104,7 @@ type signInJSON struct {
 	Status  string             `json:"status"`
 	FlowID  string             `json:"flow_id,omitempty"`
 	SentTo  string             `json:"sent_to,omitempty"`
+	Methods []string           `json:"methods,omitempty"` // challenge_required
 	Token   string             `json:"token,omitempty"`
 	Session *signInSessionJSON `json:"session,omitempty"`
 	Account *accountJSON       `json:"account,omitempty"`
@@ -145,38 +145,19 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 		if res.FlowSecret != "" {
 			setCookie(w, FlowCookie, res.FlowSecret, s.clock.Now().Add(flowCookieTTL))
 		}
-		writeJSON(w, http.StatusOK, signInJSON{Status: string(res.Status), FlowID: res.FlowID, SentTo: res.SentTo})
+		out := signInJSON{Status: string(res.Status), FlowID: res.FlowID, SentTo: res.SentTo}
+		if res.Status == mamoru.ChallengeRequired {
+			out.Methods = signInMethodNames(res.Methods)
+		}
+		writeJSON(w, http.StatusOK, out)
 	default:
 		return mamoru.Errorf(mamoru.EInternal, "unknown sign-in status %q", res.Status)
 	}
 	return nil
 }
 
-// apiSignInCode is POST /api/v1/signin/code: the emailed code of a flow
-// that signin answered with challenge_required or approval_required; the
-// flow's secret is the flow cookie that answer set.
-func (s *Server) apiSignInCode(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		FlowID string `json:"flow_id"`
-		Code   string `json:"code"`
-	}
-	if err := s.decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	req, keepDevice := s.signInRequest(r)
-	res, err := s.signIn.SubmitCode(r.Context(), mamoru.CodeStep{FlowID: in.FlowID, FlowSecret: cookieValue(r, FlowCookie),
-		Code: strings.TrimSpace(in.Code)}, req)
-	if err != nil {
-		return err
-	}
-	if res.Status != mamoru.SignedIn {
-		writeInvalidCredentials(w)
-		return nil
-	}
-	keepDevice(w)
-	clearCookie(w, FlowCookie)
-	return writeSignedIn(w, res)
-}
+// apiSignInCode and the other calls of the second step and of passkeys
+// are in api_signin_twostep.go.
 
 // writeSignedIn answers a signed-in result: the session cookie and the
 // token, session and account.

@@ -111,6 +111,20 @@ type fakeSignIn struct {
 	last   mamoru.PasswordStep
 	req    mamoru.Request // of the last password step
 	flows  int
+
+	// The second step and passkeys (twostep_signin_test.go): what the
+	// calls got, and what they answer.
+	methods       []mamoru.Method // challenge_required of the password step carries them
+	sentTo        string          // and this
+	lastCode      mamoru.CodeStep
+	lastRef       mamoru.FlowRef // of ResendCode and WebAuthnOptions
+	lastMethod    mamoru.Method  // of ResendCode
+	lastPasskey   mamoru.PasskeyStep
+	codeErr       error               // SubmitCode fails with it when set
+	resendErr     error               // ResendCode fails with it when set
+	options       []byte              // of WebAuthnOptions and BeginPasskey; nil: invalid_request (WebAuthn off)
+	passkeyErr    error               // SubmitPasskey fails with it when set
+	passkeyStatus mamoru.SignInStatus // SubmitPasskey answers it ("": signed_in)
 }
 
 const chromeWindows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -119,6 +133,8 @@ const (
 	goodEmail    = "user@example.com"
 	goodPassword = "correct horse battery"
 	goodToken    = "tok-user-session-secret"
+	// goodAssertion is the WebAuthn assertion the fake accepts.
+	goodAssertion = `{"id":"cred-1","type":"public-key","response":{"signature":"c2ln"}}`
 )
 
 func (f *fakeSignIn) Begin(ctx context.Context, r mamoru.Request) (*mamoru.SignInStart, error) {
@@ -137,8 +153,15 @@ func (f *fakeSignIn) ApprovalDecided(ctx context.Context, in mamoru.ApprovalPoll
 
 func (f *fakeSignIn) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
 	f.add("SubmitCode")
+	f.lastCode = in
 	if in.FlowSecret != "flow-secret" && in.FlowSecret != "flow-secret-api" {
 		return nil, mamoru.Errorf(mamoru.EFlowExpired, "bad binding")
+	}
+	if f.codeErr != nil {
+		return nil, f.codeErr
+	}
+	if in.Method == mamoru.MethodWebAuthn && string(in.Credential) == goodAssertion {
+		in.Code = "123456"
 	}
 	if in.Code != "123456" {
 		return nil, mamoru.Errorf(mamoru.EInvalidCode, "wrong code")
@@ -151,19 +174,51 @@ func (f *fakeSignIn) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamor
 }
 
 func (f *fakeSignIn) ResendCode(ctx context.Context, in mamoru.FlowRef, m mamoru.Method, r mamoru.Request) (*mamoru.SignInResult, error) {
-	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+	f.add("ResendCode")
+	f.lastRef, f.lastMethod = in, m
+	if in.FlowSecret != "flow-secret" && in.FlowSecret != "flow-secret-api" {
+		return nil, mamoru.Errorf(mamoru.EFlowExpired, "bad binding")
+	}
+	if f.resendErr != nil {
+		return nil, f.resendErr
+	}
+	return &mamoru.SignInResult{Status: mamoru.ChallengeRequired, FlowID: in.FlowID, Methods: f.methods, SentTo: "***5678"}, nil
 }
 
 func (f *fakeSignIn) WebAuthnOptions(ctx context.Context, in mamoru.FlowRef, r mamoru.Request) ([]byte, error) {
-	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+	f.add("WebAuthnOptions")
+	f.lastRef = in
+	if in.FlowSecret != "flow-secret" && in.FlowSecret != "flow-secret-api" {
+		return nil, mamoru.Errorf(mamoru.EFlowExpired, "bad binding")
+	}
+	if f.options == nil {
+		return nil, mamoru.Errorf(mamoru.EInvalidRequest, "fake: WebAuthn is off")
+	}
+	return f.options, nil
 }
 
 func (f *fakeSignIn) BeginPasskey(ctx context.Context, r mamoru.Request) (*mamoru.PasskeyStart, error) {
-	return nil, mamoru.Errorf(mamoru.EInvalidRequest, "fake")
+	f.add("BeginPasskey")
+	if f.options == nil {
+		return nil, mamoru.Errorf(mamoru.EInvalidRequest, "fake: WebAuthn is off")
+	}
+	return &mamoru.PasskeyStart{FlowID: "flow-pk", FlowSecret: "pk-secret", Options: f.options}, nil
 }
 
 func (f *fakeSignIn) SubmitPasskey(ctx context.Context, in mamoru.PasskeyStep, r mamoru.Request) (*mamoru.SignInResult, error) {
-	return nil, mamoru.Errorf(mamoru.EFlowExpired, "fake")
+	f.add("SubmitPasskey")
+	f.lastPasskey, f.req = in, r
+	switch {
+	case f.passkeyErr != nil:
+		return nil, f.passkeyErr
+	case in.FlowID != "flow-pk" || in.FlowSecret != "pk-secret":
+		return nil, mamoru.Errorf(mamoru.EFlowExpired, "bad binding")
+	case string(in.Credential) != goodAssertion:
+		return nil, mamoru.Errorf(mamoru.EInvalidCode, "assertion does not verify")
+	case f.passkeyStatus != "":
+		return &mamoru.SignInResult{Status: f.passkeyStatus, FlowID: in.FlowID}, nil
+	}
+	return &mamoru.SignInResult{Status: mamoru.SignedIn, FlowID: in.FlowID, Session: userSession(), SessionToken: goodToken, Account: userAccount()}, nil
 }
 
 func (f *fakeSignIn) SubmitPassword(ctx context.Context, in mamoru.PasswordStep, r mamoru.Request) (*mamoru.SignInResult, error) {
@@ -180,7 +235,7 @@ func (f *fakeSignIn) SubmitPassword(ctx context.Context, in mamoru.PasswordStep,
 		flowID, secret = "flow-api", "flow-secret-api"
 	}
 	if f.status != "" {
-		return &mamoru.SignInResult{Status: f.status, FlowID: flowID, FlowSecret: secret}, nil
+		return &mamoru.SignInResult{Status: f.status, FlowID: flowID, FlowSecret: secret, Methods: f.methods, SentTo: f.sentTo}, nil
 	}
 	if in.Email != goodEmail || in.Password != goodPassword {
 		return &mamoru.SignInResult{Status: mamoru.InvalidCredentials}, nil
@@ -316,6 +371,7 @@ type env struct {
 	activity *fakeActivity
 	secure   *fakeSecure
 	profile  *fakeProfile
+	twoStep  *fakeTwoStep // twostep_account_test.go
 	logs     *syncBuffer
 	cat      *catalog.Catalog
 	ready    error
@@ -345,6 +401,7 @@ func newEnv(t *testing.T, dev bool) *env {
 	e := &env{t: t, signIn: &fakeSignIn{}, sessions: newFakeSessions(), logs: &syncBuffer{}, cat: testCatalog}
 	e.accounts = &fakeAccounts{sessions: e.sessions}
 	e.activity, e.secure, e.profile = newFakeActivity(), newFakeSecure(), &fakeProfile{sessions: e.sessions}
+	e.twoStep = newFakeTwoStep(e.sessions)
 	base, _ := url.Parse("https://id.example.com")
 	d := Deps{
 		Accounts:      e.accounts,
@@ -353,6 +410,7 @@ func newEnv(t *testing.T, dev bool) *env {
 		Activity:      e.activity,
 		SecureAccount: e.secure,
 		Profile:       e.profile,
+		TwoStep:       e.twoStep,
 		Catalog:       e.cat,
 		Logger:        slog.New(slog.NewTextHandler(e.logs, nil)),
 		Clock:         mamoru.NewFakeClock(testNow),

@@ -96,6 +96,12 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 		clearCookie(w, FlowCookie)
 		return seeOther(w, r, localReturnTo(returnTo, "/account"))
 	}
+	if res.Status == mamoru.ChallengeRequired {
+		// The second step: its own page (pages_signin_twostep.go).
+		st := signInCodeFromResult(v.Form["flow_id"], returnTo, res)
+		s.render(w, r, http.StatusOK, "signin_code", s.signInCodeView(r, st))
+		return nil
+	}
 	id, ok := signInStatusTexts[res.Status]
 	if !ok {
 		return mamoru.Errorf(mamoru.EInternal, "unknown sign-in status %q", res.Status)
@@ -116,45 +122,6 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, status, "signin", v)
 	return nil
-}
-
-// postSignInCode is POST /signin/code: the emailed code of a flow the
-// risk engine stopped.
-func (s *Server) postSignInCode(w http.ResponseWriter, r *http.Request) error {
-	v := s.newView(r, "web.signin.title")
-	v.Path = "/signin"
-	returnTo := localReturnTo(r.PostForm.Get("return_to"), "")
-	v.Form["return_to"] = returnTo
-	v.Form["flow_id"] = r.PostForm.Get("flow_id")
-	v.Form["status"] = string(mamoru.ChallengeRequired)
-	req, keepDevice := s.signInRequest(r)
-	res, err := s.signIn.SubmitCode(r.Context(), mamoru.CodeStep{
-		FlowID:     r.PostForm.Get("flow_id"),
-		FlowSecret: cookieValue(r, FlowCookie),
-		Code:       strings.TrimSpace(r.PostForm.Get("code")),
-	}, req)
-	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
-		delete(v.Form, "status")
-		if err := s.beginSignIn(w, r, v); err != nil {
-			return err
-		}
-		v.Error = s.errorText(v.Lang, mamoru.EFlowExpired)
-		s.render(w, r, http.StatusOK, "signin", v)
-		return nil
-	}
-	if err != nil {
-		return s.formError(w, r, "signin", v, err)
-	}
-	if res.Status != mamoru.SignedIn || res.Session == nil || res.SessionToken == "" {
-		delete(v.Form, "status")
-		v.Error = v.T(signInStatusTexts[mamoru.InvalidCredentials])
-		s.render(w, r, http.StatusUnauthorized, "signin", v)
-		return nil
-	}
-	keepDevice(w)
-	setSessionCookie(w, res.Session, res.SessionToken)
-	clearCookie(w, FlowCookie)
-	return seeOther(w, r, localReturnTo(returnTo, "/account"))
 }
 
 // postSignOut is POST /signout.

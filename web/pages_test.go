@@ -107,7 +107,7 @@ func pageCases() []pageCase {
 		{"outbox empty", true, nil, getPage("/dev/outbox?to=nobody%40example.com", false), 200},
 		{"outbox message", true, nil, getPage("/dev/outbox/msg-new", false), 200},
 		{"outbox missing", true, nil, getPage("/dev/outbox/nope", false), 404},
-	}, activityPageCases()...)
+	}, append(append(activityPageCases(), signInCodePageCases()...), twoStepPageCases()...)...)
 }
 
 func TestEveryPageRendersInEveryLanguage(t *testing.T) {

@@ -23,6 +23,10 @@ type Deps struct {
 	Activity      mamoru.ActivityService
 	SecureAccount mamoru.SecureAccountService
 	Profile       mamoru.ProfileService
+	// TwoStep manages the owner's 2-step methods and step-ups (the
+	// /account/two-step and /account/step-up pages and their API); nil:
+	// those pages are 404 and the API answers not_found.
+	TwoStep mamoru.TwoStepService
 	// JWKS serves the signing keys at /.well-known/jwks.json; without it
 	// that path is 404.
 	JWKS http.Handler
@@ -72,6 +76,11 @@ type Config struct {
 	// MetricsAllow lists the peers (direct, not forwarded) that may read
 	// /metrics; empty means loopback only.
 	MetricsAllow []netip.Prefix
+	// RememberDays is how many days a device remembered after the second
+	// step of a sign-in skips it, for the text of the "Remember this
+	// device for N days" checkbox; set it from two_step.remember_for (in
+	// whole days). DefaultRememberDays (30, that setting's default) when 0.
+	RememberDays int
 }
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
@@ -85,6 +94,7 @@ type Server struct {
 	activity mamoru.ActivityService
 	secure   mamoru.SecureAccountService
 	profile  mamoru.ProfileService
+	twoStep  mamoru.TwoStepService
 	jwks     http.Handler
 	outbox   mamoru.OutboxService
 	guard    Guard
@@ -125,6 +135,7 @@ func NewServer(d Deps) (*Server, error) {
 		activity: d.Activity,
 		secure:   d.SecureAccount,
 		profile:  d.Profile,
+		twoStep:  d.TwoStep,
 		jwks:     d.JWKS,
 		outbox:   d.Outbox,
 		guard:    d.Guard,
@@ -149,6 +160,9 @@ func NewServer(d Deps) (*Server, error) {
 	}
 	if s.cfg.MaxBodyBytes <= 0 {
 		s.cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.cfg.RememberDays <= 0 {
+		s.cfg.RememberDays = DefaultRememberDays
 	}
 	var err error
 	if s.pages, err = parsePages(); err != nil {

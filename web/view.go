@@ -18,10 +18,11 @@ var templateFiles embed.FS
 
 // pageNames are the page templates; each is rendered inside layout.html.
 var pageNames = []string{
-	"error", "signup", "verify", "verify_link", "signin", "forgot", "reset",
+	"error", "signup", "verify", "verify_link", "signin", "signin_code", "forgot", "reset",
 	"account", "security", "outbox", "outbox_message",
 	"activity", "events", "secure_account", "answer", "answer_done", "revert", "link_invalid",
 	"settings", "email_change", "phone", "unlock", "approval",
+	"twostep", "twostep_totp", "twostep_backup", "stepup",
 }
 
 // parsePages parses every page with the layout and the shared parts.
@@ -82,6 +83,14 @@ var notices = map[string]string{
 	"phone_code_sent":        "web.notice.phone_code_sent",
 	"phone_changed":          "web.notice.phone_changed",
 	"phone_removed":          "web.notice.phone_removed",
+
+	// The 2-step settings page (pages_twostep.go).
+	"two_step_app_added":         "web.two_step_settings.notice.app_added",
+	"two_step_key_added":         "web.two_step_settings.notice.key_added",
+	"two_step_passkey_added":     "web.two_step_settings.notice.passkey_added",
+	"two_step_sms_added":         "web.two_step_settings.notice.sms_added",
+	"two_step_removed":           "web.two_step_settings.notice.removed",
+	"two_step_devices_forgotten": "web.two_step_settings.notice.devices_forgotten",
 }
 
 // newView starts the view of a page with the request's language, CSRF
