@@ -113,6 +113,9 @@ func (s *Server) postPasswordChange(w http.ResponseWriter, r *http.Request) erro
 		New:           r.PostForm.Get("new_password"),
 		SignOutOthers: others,
 	}, s.request(r))
+	if stepUpNeeded(w, r, err, "/account/security") {
+		return nil
+	}
 	if err != nil {
 		v, verr := s.securityView(r, st)
 		if verr != nil {

@@ -118,6 +118,9 @@ func (s *Server) postEmail(w http.ResponseWriter, r *http.Request) error {
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	v.Form["email"] = email
 	if err := s.profile.StartEmailChange(r.Context(), st.session, email, r.PostForm.Get("password"), s.request(r)); err != nil {
+		if stepUpNeeded(w, r, err, "/account/email") {
+			return nil
+		}
 		return s.formError(w, r, "email_change", v, err)
 	}
 	return seeOther(w, r, "/account/email?step=code&notice=email_code_sent")
@@ -168,6 +171,9 @@ func (s *Server) postPhone(w http.ResponseWriter, r *http.Request) error {
 	phone := strings.TrimSpace(r.PostForm.Get("phone"))
 	v.Form["phone"] = phone
 	if err := s.profile.StartPhoneChange(r.Context(), st.session, phone, r.PostForm.Get("password"), s.request(r)); err != nil {
+		if stepUpNeeded(w, r, err, "/account/phone") {
+			return nil
+		}
 		return s.formError(w, r, "phone", v, err)
 	}
 	return seeOther(w, r, "/account/phone?step=code&notice=phone_code_sent")
@@ -195,6 +201,9 @@ func (s *Server) postPhoneRemove(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := s.phoneView(r, st.account)
 	if _, err := s.profile.RemovePhone(r.Context(), st.session, r.PostForm.Get("password"), s.request(r)); err != nil {
+		if stepUpNeeded(w, r, err, "/account/phone") {
+			return nil
+		}
 		return s.formError(w, r, "phone", v, err)
 	}
 	return seeOther(w, r, "/account?notice=phone_removed")
