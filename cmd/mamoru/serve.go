@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamoru-id/mamoru"
@@ -304,6 +305,9 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 	// Attack protection: counters (Redis when configured), the CAPTCHA,
 	// the checkpoint, the breach check, and the metrics of all of it.
 	reg := prometheus.NewRegistry()
+	// The Go runtime (go_goroutines, memory) and the process (fds, CPU):
+	// what a waiting sign-in costs shows there.
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mamoru_password_verifications_total",
 		Help: "Password verifications (argon2id or imported hashes, dummy ones for unknown addresses included)."},
 		func() float64 { return float64(hasher.Verifications()) }))
@@ -384,6 +388,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 		Activity:      a.accounts,
 		SecureAccount: a.accounts.Secure(),
 		Profile:       a.accounts,
+		TwoStep:       a.accounts,
 		JWKS:          keys.JWKSHandler(),
 		Catalog:       cat,
 		Logger:        log,
@@ -399,6 +404,7 @@ func build(ctx context.Context, cfg Config, store mamoru.Store, baseURL *url.URL
 			ClientIP:     resolver,
 			DeviceKey:    deviceKey,
 			MetricsAllow: allow,
+			RememberDays: int(cfg.TwoStep.RememberFor / (24 * time.Hour)),
 		},
 		Unlock:         a.accounts,
 		Approvals:      a.accounts,
