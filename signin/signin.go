@@ -218,11 +218,8 @@ func flowExpired() error {
 	return mamoru.Errorf(mamoru.EFlowExpired, "sign-in flow is unknown, expired or bound to another client")
 }
 
-// load returns the flow if the client holds its secret and it waits for step.
-func (s *Service) load(ctx context.Context, id, secret, step string) (*mamoru.Flow, error) {
-	if id == "" || secret == "" || len(id) > 64 || len(secret) > 128 {
-		return nil, flowExpired()
-	}
+// fetch reads a flow; flowExpired if there is none.
+func (s *Service) fetch(ctx context.Context, id string) (*mamoru.Flow, error) {
 	var f *mamoru.Flow
 	err := s.store.View(ctx, func(tx mamoru.Tx) error {
 		var err error
@@ -232,6 +229,15 @@ func (s *Service) load(ctx context.Context, id, secret, step string) (*mamoru.Fl
 	if mamoru.ErrorCode(err) == mamoru.ENotFound {
 		return nil, flowExpired()
 	}
+	return f, err
+}
+
+// load returns the flow if the client holds its secret and it waits for step.
+func (s *Service) load(ctx context.Context, id, secret, step string) (*mamoru.Flow, error) {
+	if id == "" || secret == "" || len(id) > 64 || len(secret) > 128 {
+		return nil, flowExpired()
+	}
+	f, err := s.fetch(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,20 @@ type Challenger interface {
 // Service is used. Without one, the second step refuses everything.
 func (s *Service) SetChallenger(c Challenger) { s.challenger = c }
 
+// second loads a flow at step (the client holds it) and its state, for
+// a step the challenger checks.
+func (s *Service) second(ctx context.Context, id, secret, step string) (*mamoru.Flow, flowState, error) {
+	f, err := s.load(ctx, id, secret, step)
+	if err != nil {
+		return nil, flowState{}, err
+	}
+	if s.challenger == nil {
+		return nil, flowState{}, noChallenger()
+	}
+	st, err := readState(f)
+	return f, st, err
+}
+
 func noChallenger() error {
 	return mamoru.Errorf(mamoru.EInvalidCode, "no second step can be checked")
 }
@@ -93,14 +107,7 @@ func method(st flowState, m mamoru.Method) (mamoru.Method, error) {
 // account's identifier like a wrong password); five wrong proofs end the
 // flow.
 func (s *Service) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.Request) (*mamoru.SignInResult, error) {
-	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepCode)
-	if err != nil {
-		return nil, err
-	}
-	if s.challenger == nil {
-		return nil, noChallenger()
-	}
-	st, err := readState(f)
+	f, st, err := s.second(ctx, in.FlowID, in.FlowSecret, StepCode)
 	if err != nil {
 		return nil, err
 	}
@@ -172,15 +179,7 @@ func (s *Service) SubmitCode(ctx context.Context, in mamoru.CodeStep, r mamoru.R
 
 // reload reads the flow again; flowExpired unless it still waits for step.
 func (s *Service) reload(ctx context.Context, id, step string) (*mamoru.Flow, error) {
-	var f *mamoru.Flow
-	err := s.store.View(ctx, func(tx mamoru.Tx) error {
-		var err error
-		f, err = tx.FlowByID(ctx, id)
-		return err
-	})
-	if mamoru.ErrorCode(err) == mamoru.ENotFound {
-		return nil, flowExpired()
-	}
+	f, err := s.fetch(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -236,14 +235,7 @@ func (s *Service) endFlow(ctx context.Context, id string) error {
 
 // ResendCode implements mamoru.SignInService.
 func (s *Service) ResendCode(ctx context.Context, in mamoru.FlowRef, m mamoru.Method, r mamoru.Request) (*mamoru.SignInResult, error) {
-	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepCode)
-	if err != nil {
-		return nil, err
-	}
-	if s.challenger == nil {
-		return nil, noChallenger()
-	}
-	st, err := readState(f)
+	f, st, err := s.second(ctx, in.FlowID, in.FlowSecret, StepCode)
 	if err != nil {
 		return nil, err
 	}
@@ -295,14 +287,7 @@ func (s *Service) ResendCode(ctx context.Context, in mamoru.FlowRef, m mamoru.Me
 // WebAuthnOptions implements mamoru.SignInService: each call begins a new
 // ceremony, replacing the last.
 func (s *Service) WebAuthnOptions(ctx context.Context, in mamoru.FlowRef, r mamoru.Request) ([]byte, error) {
-	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepCode)
-	if err != nil {
-		return nil, err
-	}
-	if s.challenger == nil {
-		return nil, noChallenger()
-	}
-	st, err := readState(f)
+	f, st, err := s.second(ctx, in.FlowID, in.FlowSecret, StepCode)
 	if err != nil {
 		return nil, err
 	}
@@ -350,14 +335,7 @@ func (s *Service) BeginPasskey(ctx context.Context, r mamoru.Request) (*mamoru.P
 // password must be replaced is not signed in: nothing works until the
 // reset.
 func (s *Service) SubmitPasskey(ctx context.Context, in mamoru.PasskeyStep, r mamoru.Request) (*mamoru.SignInResult, error) {
-	f, err := s.load(ctx, in.FlowID, in.FlowSecret, StepPasskey)
-	if err != nil {
-		return nil, err
-	}
-	if s.challenger == nil {
-		return nil, noChallenger()
-	}
-	st, err := readState(f)
+	f, st, err := s.second(ctx, in.FlowID, in.FlowSecret, StepPasskey)
 	if err != nil {
 		return nil, err
 	}
