@@ -217,12 +217,17 @@ func (s *Service) TwoStepCheck(ctx context.Context, at *signin.Attempt) (signin.
 // methods are the methods of the second step for the account: its 2-step
 // methods, or an emailed code.
 func (s *Service) methods(a *mamoru.Account, creds []*mamoru.Credential) []mamoru.Method {
+	return s.methodsOr(a, creds, mamoru.MethodEmail)
+}
+
+// methodsOr is the account's 2-step methods, or fallback without any.
+func (s *Service) methodsOr(a *mamoru.Account, creds []*mamoru.Credential, fallback mamoru.Method) []mamoru.Method {
 	if s.mfa != nil {
 		if m := methodsOf(a, creds); len(m) > 0 {
 			return m
 		}
 	}
-	return []mamoru.Method{mamoru.MethodEmail}
+	return []mamoru.Method{fallback}
 }
 
 // Challenge is the verdict of a challenged sign-in (the risk engine's):
@@ -286,15 +291,21 @@ func (s *Service) SendCode(ctx context.Context, tx mamoru.Tx, at *signin.Attempt
 		if err != nil {
 			return "", err
 		}
-		msg := s.mail(a, notify.TemplatePhoneCode, map[string]any{"Code": t.code, "Minutes": int(signInCodeTTL.Minutes()), "Purpose": "sign_in"})
-		msg.Channel, msg.To = mamoru.ChannelSMS, a.Phone
-		if err := s.mailer.Enqueue(ctx, tx, msg); err != nil {
+		if err := s.mailer.Enqueue(ctx, tx, s.phoneCode(a, t, signInCodeTTL, "sign_in")); err != nil {
 			return "", err
 		}
 		s.kick()
 		return phone.Mask(a.Phone), nil
 	}
 	return "", mamoru.Errorf(mamoru.EInvalidRequest, "method %q sends no code", m)
+}
+
+// phoneCode is the SMS with the code of t to the account's phone; purpose
+// words it (TemplatePhoneCode).
+func (s *Service) phoneCode(a *mamoru.Account, t *issued, ttl time.Duration, purpose string) notify.Mail {
+	m := s.mail(a, notify.TemplatePhoneCode, map[string]any{"Code": t.code, "Minutes": int(ttl.Minutes()), "Purpose": purpose})
+	m.Channel, m.To = mamoru.ChannelSMS, a.Phone
+	return m
 }
 
 // normalizeCode folds what people type into the digits of a code:

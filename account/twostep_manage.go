@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,12 +83,7 @@ func (s *Service) steppedUp(sess *mamoru.Session, methods []mamoru.Method) bool 
 // stepUpMethods are the methods a step-up of the account accepts: its
 // 2-step methods, or the password.
 func (s *Service) stepUpMethods(a *mamoru.Account, creds []*mamoru.Credential) []mamoru.Method {
-	if s.mfa != nil {
-		if m := methodsOf(a, creds); len(m) > 0 {
-			return m
-		}
-	}
-	return []mamoru.Method{mamoru.MethodPassword}
+	return s.methodsOr(a, creds, mamoru.MethodPassword)
 }
 
 // requireStepUp refuses a sensitive change (password, email, phone) of an
@@ -109,29 +105,42 @@ func (s *Service) requireStepUp(ctx context.Context, sess *mamoru.Session) error
 	return mamoru.Errorf(mamoru.EStepUpRequired, "confirm with a second factor first")
 }
 
-// manage runs a change of 2-step settings: it needs a recent step-up
-// (with the password, for an account without 2-step methods), then runs
-// f in a transaction with the account and its credentials.
-func (s *Service) manage(ctx context.Context, sess *mamoru.Session, f func(tx mamoru.Tx, a *mamoru.Account, creds []*mamoru.Credential) error) error {
+// mayManage reads, in tx, the account and its credentials, and checks
+// that the session may change its 2-step settings: a recent step-up
+// (with the password, for an account without 2-step methods).
+func (s *Service) mayManage(ctx context.Context, tx mamoru.Tx, sess *mamoru.Session) (*mamoru.Account, []*mamoru.Credential, error) {
 	if s.mfa == nil {
-		return noMFA()
+		return nil, nil, noMFA()
 	}
-	a, creds, err := s.accountAndCredentials(ctx, sess.AccountID)
+	a, creds, err := readAccountAndCredentials(ctx, tx, sess.AccountID)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if !s.steppedUp(sess, s.stepUpMethods(a, creds)) {
-		return mamoru.Errorf(mamoru.EStepUpRequired, "confirm it is you first")
+		return nil, nil, mamoru.Errorf(mamoru.EStepUpRequired, "confirm it is you first")
 	}
-	if f == nil {
-		return nil
-	}
-	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
-		a, err := tx.AccountByID(ctx, sess.AccountID)
-		if err != nil {
-			return err
-		}
-		creds, err := tx.ListCredentials(ctx, a.ID)
+	return a, creds, nil
+}
+
+// allowed is mayManage for a step that changes nothing yet (the start of
+// an enrollment).
+func (s *Service) allowed(ctx context.Context, sess *mamoru.Session) (*mamoru.Account, []*mamoru.Credential, error) {
+	var a *mamoru.Account
+	var creds []*mamoru.Credential
+	err := s.store.View(ctx, func(tx mamoru.Tx) error {
+		var err error
+		a, creds, err = s.mayManage(ctx, tx, sess)
+		return err
+	})
+	return a, creds, err
+}
+
+// manage runs a change of 2-step settings: in one transaction it checks
+// the step-up (mayManage), then runs f with the account and its
+// credentials.
+func (s *Service) manage(ctx context.Context, sess *mamoru.Session, f func(tx mamoru.Tx, a *mamoru.Account, creds []*mamoru.Credential) error) error {
+	err := s.store.Update(ctx, func(tx mamoru.Tx) error {
+		a, creds, err := s.mayManage(ctx, tx, sess)
 		if err != nil {
 			return err
 		}
@@ -143,15 +152,21 @@ func (s *Service) manage(ctx context.Context, sess *mamoru.Session, f func(tx ma
 	return err
 }
 
+func readAccountAndCredentials(ctx context.Context, tx mamoru.Tx, accountID string) (*mamoru.Account, []*mamoru.Credential, error) {
+	a, err := tx.AccountByID(ctx, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, err := tx.ListCredentials(ctx, accountID)
+	return a, creds, err
+}
+
 func (s *Service) accountAndCredentials(ctx context.Context, accountID string) (*mamoru.Account, []*mamoru.Credential, error) {
 	var a *mamoru.Account
 	var creds []*mamoru.Credential
 	err := s.store.View(ctx, func(tx mamoru.Tx) error {
 		var err error
-		if a, err = tx.AccountByID(ctx, accountID); err != nil {
-			return err
-		}
-		creds, err = tx.ListCredentials(ctx, accountID)
+		a, creds, err = readAccountAndCredentials(ctx, tx, accountID)
 		return err
 	})
 	return a, creds, err
@@ -216,10 +231,7 @@ type totpState struct {
 
 // BeginTOTP implements mamoru.TwoStepService.
 func (s *Service) BeginTOTP(ctx context.Context, sess *mamoru.Session) (*mamoru.TOTPSetup, error) {
-	if err := s.manage(ctx, sess, nil); err != nil {
-		return nil, err
-	}
-	a, err := s.Account(ctx, sess.AccountID)
+	a, _, err := s.allowed(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
@@ -237,23 +249,20 @@ func (s *Service) BeginTOTP(ctx context.Context, sess *mamoru.Session) (*mamoru.
 // ConfirmTOTP implements mamoru.TwoStepService. The state's ID becomes
 // the credential's, so one setup adds one app however often it is sent.
 func (s *Service) ConfirmTOTP(ctx context.Context, sess *mamoru.Session, state, code, name string, r mamoru.Request) error {
-	if err := s.manage(ctx, sess, nil); err != nil {
-		return err
-	}
-	var st totpState
-	rid, err := s.openState("totp", sess.AccountID, state, &st)
-	if err != nil {
-		return err
-	}
-	if name, err = credentialName(name); err != nil {
-		return err
-	}
-	now := s.clock.Now()
-	step, err := mfa.VerifyTOTP(st.Secret, normalizeCode(code), 0, now)
-	if err != nil {
-		return invalidCode()
-	}
 	return s.manage(ctx, sess, func(tx mamoru.Tx, a *mamoru.Account, _ []*mamoru.Credential) error {
+		var st totpState
+		rid, err := s.openState("totp", a.ID, state, &st)
+		if err != nil {
+			return err
+		}
+		if name, err = credentialName(name); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		step, err := mfa.VerifyTOTP(st.Secret, normalizeCode(code), 0, now)
+		if err != nil {
+			return invalidCode()
+		}
 		c := &mamoru.Credential{ID: rid, AccountID: a.ID, Kind: mamoru.CredentialTOTP, Name: name, LastUsedStep: step, CreatedAt: now}
 		if c.Secret, err = s.mfa.Sealer.Seal(c.ID, st.Secret); err != nil {
 			return err
@@ -287,10 +296,7 @@ func (s *Service) BeginWebAuthnRegistration(ctx context.Context, sess *mamoru.Se
 	if s.mfa != nil && s.mfa.WebAuthn == nil {
 		return nil, "", mamoru.Errorf(mamoru.EInvalidRequest, "security keys are not enabled")
 	}
-	if err := s.manage(ctx, sess, nil); err != nil {
-		return nil, "", err
-	}
-	a, creds, err := s.accountAndCredentials(ctx, sess.AccountID)
+	a, creds, err := s.allowed(ctx, sess)
 	if err != nil {
 		return nil, "", err
 	}
@@ -307,18 +313,15 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, sess *mamoru.S
 	if s.mfa == nil || s.mfa.WebAuthn == nil {
 		return noMFA()
 	}
-	if err := s.manage(ctx, sess, nil); err != nil {
-		return err
-	}
-	var st webauthnState
-	if _, err := s.openState("webauthn-register", sess.AccountID, state, &st); err != nil {
-		return err
-	}
-	name, err := credentialName(name)
-	if err != nil {
-		return err
-	}
 	return s.manage(ctx, sess, func(tx mamoru.Tx, a *mamoru.Account, _ []*mamoru.Credential) error {
+		var st webauthnState
+		if _, err := s.openState("webauthn-register", a.ID, state, &st); err != nil {
+			return err
+		}
+		name, err := credentialName(name)
+		if err != nil {
+			return err
+		}
 		c, err := s.mfa.WebAuthn.FinishRegistration(a, st.Session, response, name)
 		if err != nil {
 			return err
@@ -422,7 +425,7 @@ func (s *Service) SendStepUpCode(ctx context.Context, sess *mamoru.Session, r ma
 	if err != nil {
 		return "", err
 	}
-	if !hasMethod(s.stepUpMethods(a, creds), mamoru.MethodSMS) {
+	if !slices.Contains(s.stepUpMethods(a, creds), mamoru.MethodSMS) {
 		return "", mamoru.Errorf(mamoru.EInvalidRequest, "SMS codes are not among this account's methods")
 	}
 	err = s.store.Update(ctx, func(tx mamoru.Tx) error {
@@ -434,24 +437,13 @@ func (s *Service) SendStepUpCode(ctx context.Context, sess *mamoru.Session, r ma
 		if err != nil {
 			return err
 		}
-		msg := s.mail(a, notify.TemplatePhoneCode, map[string]any{"Code": t.code, "Minutes": int(signInCodeTTL.Minutes()), "Purpose": "confirm"})
-		msg.Channel, msg.To = mamoru.ChannelSMS, a.Phone
-		return s.mailer.Enqueue(ctx, tx, msg)
+		return s.mailer.Enqueue(ctx, tx, s.phoneCode(a, t, signInCodeTTL, "confirm"))
 	})
 	if err != nil {
 		return "", err
 	}
 	s.kick()
 	return phone.Mask(a.Phone), nil
-}
-
-func hasMethod(ms []mamoru.Method, m mamoru.Method) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 // stepUpState is what a step-up's WebAuthn ceremony keeps.
@@ -486,7 +478,7 @@ func (s *Service) StepUp(ctx context.Context, sess *mamoru.Session, in mamoru.St
 		return nil, "", err
 	}
 	methods := s.stepUpMethods(a, creds)
-	if !hasMethod(methods, in.Method) {
+	if !slices.Contains(methods, in.Method) {
 		return nil, "", mamoru.Errorf(mamoru.EInvalidRequest, "method %q is not offered for this account", in.Method)
 	}
 	pass, err := s.guard.Enter(ctx, &mamoru.GuardAttempt{Action: mamoru.GuardCode, Request: r, Identifier: a.Email})
