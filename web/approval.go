@@ -141,12 +141,7 @@ func (s *Server) postSignInApproval(w http.ResponseWriter, r *http.Request) erro
 	req, keepDevice := s.signInRequest(r)
 	res, err := s.signIn.Approval(r.Context(), approvalPoll(r, flowID), req)
 	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
-		if err := s.beginSignIn(w, r, v); err != nil {
-			return err
-		}
-		v.Error = s.errorText(v.Lang, mamoru.EFlowExpired)
-		s.render(w, r, http.StatusOK, "signin", v)
-		return nil
+		return s.restartSignIn(w, r, v, http.StatusOK, s.errorText(v.Lang, mamoru.EFlowExpired), false)
 	}
 	if err != nil {
 		return err
@@ -166,12 +161,7 @@ func (s *Server) postSignInApproval(w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	clearCookie(w, FlowCookie)
-	if err := s.beginSignIn(w, r, v); err != nil {
-		return err
-	}
-	v.Error = v.T("web.approval.denied")
-	s.render(w, r, http.StatusUnauthorized, "signin", v)
-	return nil
+	return s.restartSignIn(w, r, v, http.StatusUnauthorized, v.T("web.approval.denied"), false)
 }
 
 // pageApprovalRequest is GET /signin/approval-request?token=&answer=: the

@@ -68,12 +68,7 @@ func (s *Server) postSignIn(w http.ResponseWriter, r *http.Request) error {
 	if mamoru.ErrorCode(err) == mamoru.EFlowExpired {
 		// The page sat too long (or the cookie is gone): a new flow, and a
 		// note instead of an error.
-		if err := s.beginSignIn(w, r, v); err != nil {
-			return err
-		}
-		v.Error = s.errorText(v.Lang, mamoru.EFlowExpired)
-		s.render(w, r, http.StatusOK, "signin", v)
-		return nil
+		return s.restartSignIn(w, r, v, http.StatusOK, s.errorText(v.Lang, mamoru.EFlowExpired), false)
 	}
 	if err != nil {
 		return s.formError(w, r, "signin", v, err)

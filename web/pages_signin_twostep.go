@@ -196,14 +196,22 @@ func (s *Server) signInExpired(w http.ResponseWriter, r *http.Request, returnTo 
 	return s.signInPageError(w, r, v, http.StatusOK, s.errorText(v.Lang, mamoru.EFlowExpired))
 }
 
-// signInPageError shows the sign-in form with a new flow and text as its
-// error.
+// signInPageError shows the sign-in form with a new flow, the CAPTCHA if
+// one is needed, and text as its error.
 func (s *Server) signInPageError(w http.ResponseWriter, r *http.Request, v *view, status int, text string) error {
+	return s.restartSignIn(w, r, v, status, text, true)
+}
+
+// restartSignIn shows the sign-in form with a new flow and text as its
+// error; with captcha, also the CAPTCHA if one is needed.
+func (s *Server) restartSignIn(w http.ResponseWriter, r *http.Request, v *view, status int, text string, captcha bool) error {
 	if err := s.beginSignIn(w, r, v); err != nil {
 		return err
 	}
 	v.Error = text
-	s.showCaptcha(r, v, false)
+	if captcha {
+		s.showCaptcha(r, v, false)
+	}
 	s.render(w, r, status, "signin", v)
 	return nil
 }
