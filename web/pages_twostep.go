@@ -186,12 +186,8 @@ func (s *Server) stepUpView(r *http.Request, st *reqState, ts mamoru.TwoStepServ
 // pageStepUp is GET /account/step-up?next=…[&method=…]: confirm it is the
 // owner again, with one of the account's step-up methods.
 func (s *Server) pageStepUp(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.requireAccount(w, r)
+	st, ts, err := s.twoStepPage(w, r)
 	if st == nil {
-		return err
-	}
-	ts, err := s.twoStepService()
-	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -207,12 +203,8 @@ func (s *Server) pageStepUp(w http.ResponseWriter, r *http.Request) error {
 // this browser's session with a fresh, stepped-up one, whose token
 // becomes the cookie; then the browser goes back to next.
 func (s *Server) postStepUp(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.requireAccount(w, r)
+	st, ts, err := s.twoStepPage(w, r)
 	if st == nil {
-		return err
-	}
-	ts, err := s.twoStepService()
-	if err != nil {
 		return err
 	}
 	next := stepUpNext(r.PostForm.Get("next"))
@@ -248,12 +240,8 @@ func (s *Server) postStepUp(w http.ResponseWriter, r *http.Request) error {
 // postStepUpSMS is POST /account/step-up/sms: text a step-up code to the
 // account's phone.
 func (s *Server) postStepUpSMS(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.requireAccount(w, r)
+	st, ts, err := s.twoStepPage(w, r)
 	if st == nil {
-		return err
-	}
-	ts, err := s.twoStepService()
-	if err != nil {
 		return err
 	}
 	next := stepUpNext(r.PostForm.Get("next"))
